@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Makes sure the services pairlink's tests use are running on 127.0.0.1:
+# PostgreSQL on 5432 (trust auth for the postgres user). Installs it from Debian's
+# packages if it is missing. Safe to run again.
+set -euo pipefail
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+postgres_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
+
+if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+  echo "services: installing PostgreSQL" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
+if ! postgres_up; then
+  echo "services: starting PostgreSQL" >&2
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  for _ in $(seq 1 30); do postgres_up && break; sleep 1; done
+fi
+postgres_up || { echo "services: PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1; }
+# The tests connect as postgres without a password, as on the project's machines.
+if ! psql -h 127.0.0.1 -U postgres -d postgres -Atc 'SELECT 1' >/dev/null 2>&1; then
+  echo "services: PostgreSQL refuses passwordless local connections for user postgres;" \
+       "set PAIRLINK_TEST_POSTGRES_URL to a URL of a user allowed to create databases" >&2
+  [ -n "${PAIRLINK_TEST_POSTGRES_URL:-}" ] || exit 1
+fi

@@ -1,0 +1,184 @@
+//! The quiz and action catalogue: the in-memory index that every draw reads, and the
+//! database rows behind it.
+//!
+//! A draw must not touch the database nor grow in cost with the catalogue (the seed's
+//! `ORDER BY RAND()` did both), so the ids are kept in memory, grouped by difficulty.
+//! Drawing 3 distinct quizzes is Floyd's sampling over one difficulty's id list:
+//! O(1) in the size of the catalogue.
+
+pub mod import;
+pub mod store;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use rand::Rng;
+use rand::seq::index;
+
+use crate::protocol::pairing::Draw;
+
+/// How many quizzes a draw asks for (fewer when fewer exist).
+pub const QUIZZES_PER_DRAW: usize = 3;
+
+/// Quiz and action ids grouped by difficulty; immutable once built.
+#[derive(Debug, Default, Clone)]
+pub struct Catalog {
+    quizzes: HashMap<i32, Vec<i32>>,
+    actions: HashMap<i32, Vec<i32>>,
+}
+
+impl Catalog {
+    /// Builds the index from `(id, difficulty)` pairs.
+    pub fn from_ids(
+        quizzes: impl IntoIterator<Item = (i32, i32)>,
+        actions: impl IntoIterator<Item = (i32, i32)>,
+    ) -> Self {
+        fn group(rows: impl IntoIterator<Item = (i32, i32)>) -> HashMap<i32, Vec<i32>> {
+            let mut by_difficulty: HashMap<i32, Vec<i32>> = HashMap::new();
+            for (id, difficulty) in rows {
+                by_difficulty.entry(difficulty).or_default().push(id);
+            }
+            by_difficulty
+        }
+        Self {
+            quizzes: group(quizzes),
+            actions: group(actions),
+        }
+    }
+
+    /// Draws up to 3 distinct quizzes and 1 action of `difficulty`, each uniformly.
+    /// `None` when that difficulty has no quiz or no action.
+    pub fn draw(&self, difficulty: i64, rng: &mut impl Rng) -> Option<Draw> {
+        let difficulty = i32::try_from(difficulty).ok()?;
+        let quizzes = self.quizzes.get(&difficulty).filter(|ids| !ids.is_empty())?;
+        let actions = self.actions.get(&difficulty).filter(|ids| !ids.is_empty())?;
+        let amount = QUIZZES_PER_DRAW.min(quizzes.len());
+        let quiz_id = index::sample(rng, quizzes.len(), amount)
+            .into_iter()
+            .map(|i| quizzes[i])
+            .collect();
+        let action_id = actions[rng.random_range(0..actions.len())];
+        Some(Draw { quiz_id, action_id })
+    }
+
+    pub fn quiz_count(&self) -> usize {
+        self.quizzes.values().map(Vec::len).sum()
+    }
+
+    pub fn action_count(&self) -> usize {
+        self.actions.values().map(Vec::len).sum()
+    }
+}
+
+/// The catalogue shared by every connection. Readers never block: a reload swaps in a
+/// whole new [`Catalog`] while draws in progress finish on the old one.
+#[derive(Debug, Clone, Default)]
+pub struct SharedCatalog(Arc<ArcSwap<Catalog>>);
+
+impl SharedCatalog {
+    pub fn new(catalog: Catalog) -> Self {
+        Self(Arc::new(ArcSwap::from_pointee(catalog)))
+    }
+
+    pub fn draw(&self, difficulty: i64) -> Option<Draw> {
+        self.0.load().draw(difficulty, &mut rand::rng())
+    }
+
+    pub fn replace(&self, catalog: Catalog) {
+        self.0.store(Arc::new(catalog));
+    }
+
+    pub fn snapshot(&self) -> Arc<Catalog> {
+        self.0.load_full()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+
+    fn catalog(quizzes: &[(i32, i32)], actions: &[(i32, i32)]) -> Catalog {
+        Catalog::from_ids(quizzes.iter().copied(), actions.iter().copied())
+    }
+
+    #[test]
+    fn draws_three_distinct_quizzes_of_the_asked_difficulty() {
+        let cat = catalog(
+            &[(1, 1), (2, 1), (3, 1), (4, 1), (5, 2), (6, 2), (7, 2)],
+            &[(10, 1), (20, 2)],
+        );
+        let mut rng = StdRng::seed_from_u64(7);
+        for _ in 0..200 {
+            let draw = cat.draw(1, &mut rng).unwrap();
+            let ids: HashSet<_> = draw.quiz_id.iter().copied().collect();
+            assert_eq!(ids.len(), 3, "{draw:?}");
+            assert!(ids.is_subset(&HashSet::from([1, 2, 3, 4])), "{draw:?}");
+            assert_eq!(draw.action_id, 10);
+        }
+    }
+
+    #[test]
+    fn draws_fewer_quizzes_when_fewer_exist() {
+        let cat = catalog(&[(1, 3), (2, 3)], &[(9, 3)]);
+        let mut draw = cat.draw(3, &mut StdRng::seed_from_u64(1)).unwrap();
+        draw.quiz_id.sort();
+        assert_eq!(draw.quiz_id, vec![1, 2]);
+    }
+
+    #[test]
+    fn no_draw_without_a_quiz_or_an_action() {
+        let cat = catalog(&[(1, 1)], &[(2, 2)]);
+        let mut rng = StdRng::seed_from_u64(1);
+        assert_eq!(cat.draw(1, &mut rng), None, "no action at 1");
+        assert_eq!(cat.draw(2, &mut rng), None, "no quiz at 2");
+        assert_eq!(cat.draw(4, &mut rng), None, "nothing at 4");
+        assert_eq!(cat.draw(i64::MAX, &mut rng), None, "beyond any stored difficulty");
+    }
+
+    #[test]
+    fn every_quiz_and_action_can_be_drawn_with_similar_frequency() {
+        let quizzes: Vec<_> = (1..=10).map(|id| (id, 1)).collect();
+        let actions: Vec<_> = (100..105).map(|id| (id, 1)).collect();
+        let cat = catalog(&quizzes, &actions);
+        let mut rng = StdRng::seed_from_u64(42);
+        let mut quiz_hits: HashMap<i32, u32> = HashMap::new();
+        let mut action_hits: HashMap<i32, u32> = HashMap::new();
+        let rounds = 30_000;
+        for _ in 0..rounds {
+            let draw = cat.draw(1, &mut rng).unwrap();
+            for id in draw.quiz_id {
+                *quiz_hits.entry(id).or_default() += 1;
+            }
+            *action_hits.entry(draw.action_id).or_default() += 1;
+        }
+        // Each quiz is expected in 3/10 of the draws, each action in 1/5.
+        for id in 1..=10 {
+            let share = f64::from(quiz_hits[&id]) / f64::from(rounds);
+            assert!((share - 0.3).abs() < 0.02, "quiz {id}: {share}");
+        }
+        for id in 100..105 {
+            let share = f64::from(action_hits[&id]) / f64::from(rounds);
+            assert!((share - 0.2).abs() < 0.02, "action {id}: {share}");
+        }
+    }
+
+    #[test]
+    fn a_replaced_catalogue_is_used_by_the_next_draw() {
+        let shared = SharedCatalog::new(catalog(&[(1, 1)], &[(2, 1)]));
+        assert_eq!(shared.draw(1).unwrap().quiz_id, vec![1]);
+        shared.replace(catalog(&[(5, 1)], &[(6, 1)]));
+        assert_eq!(
+            shared.draw(1).unwrap(),
+            Draw {
+                quiz_id: vec![5],
+                action_id: 6
+            }
+        );
+    }
+}

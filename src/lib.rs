@@ -1,0 +1,23 @@
+//! pairlink: a real-time device pairing and relay server.
+//!
+//! Code tour, in reading order:
+//! - [`app`]: builds and runs the server; the routes; the state handlers share.
+//! - [`pairing`]: the seed's display/controller protocol over WebSocket.
+//! - [`session`]: one WebSocket connection as an actor that alone owns its socket, with
+//!   its bounded [`session::outbox`].
+//! - [`broker`]: the seam through which a message reaches another connection
+//!   (in-process today, other nodes later).
+//! - [`catalog`]: quizzes and actions in memory for O(1) draws, and their database rows.
+//! - [`protocol`]: every message and identifier on the wire, parsed once.
+//! - [`db`], [`config`], [`cli`], [`telemetry`]: the edges.
+
+pub mod app;
+pub mod broker;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod pairing;
+pub mod protocol;
+pub mod session;
+pub mod telemetry;

@@ -1,0 +1,177 @@
+//! Seed-000 device pairing: a display (Unity headset) and a controller (Android phone)
+//! that share a UUID. The controller sends a difficulty; the display receives a random
+//! draw of quizzes and an action; the controller is told whether it arrived.
+//!
+//! Rules that live here: the display connects first; each side is registered *before*
+//! its 101 response goes out, so a peer told "connected" by its client is already
+//! reachable; one connection per role and UUID, the newer replacing the older.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tracing::Instrument;
+
+use crate::app::AppState;
+use crate::broker::{Broker, Generation, Peer, SendError};
+use crate::catalog::SharedCatalog;
+use crate::protocol::DeviceId;
+use crate::protocol::pairing::{DifficultyRequest, ErrorCode, ErrorReply, RECEIVED};
+use crate::session::{self, Handler, Incoming, outbox};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/ws/difficulty/unity/{uuid}", get(display))
+        .route("/ws/difficulty/android/{uuid}", get(controller))
+}
+
+/// `GET /ws/difficulty/unity/{uuid}`: the display.
+async fn display(Path(uuid): Path<String>, State(app): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+    let device = match uuid.parse::<DeviceId>() {
+        Ok(device) => device,
+        Err(err) => return refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidUuid, err.to_string()),
+    };
+    accept(app, upgrade, Peer::display(device), |registration| DisplayHandler {
+        registration,
+    })
+    .await
+}
+
+/// `GET /ws/difficulty/android/{uuid}`: the controller, accepted only while its display is connected.
+async fn controller(Path(uuid): Path<String>, State(app): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+    let device = match uuid.parse::<DeviceId>() {
+        Ok(device) => device,
+        Err(err) => return refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidUuid, err.to_string()),
+    };
+    if !app.broker.is_online(Peer::display(device)).await {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::DisplayOffline,
+            "no display is connected for this UUID; connect the display first".to_owned(),
+        );
+    }
+    let catalog = app.catalog.clone();
+    accept(app, upgrade, Peer::controller(device), |registration| {
+        ControllerHandler { registration, catalog }
+    })
+    .await
+}
+
+/// A connection's hold on its pairing address, released when the connection ends.
+struct Registration {
+    peer: Peer,
+    generation: Generation,
+    broker: Arc<dyn Broker>,
+}
+
+impl Registration {
+    async fn release(&self) {
+        self.broker.detach(self.peer, self.generation).await;
+    }
+}
+
+/// Registers `peer`, answers the upgrade, and runs the connection once upgraded.
+async fn accept<H: Handler + 'static>(
+    app: AppState,
+    upgrade: WebSocketUpgrade,
+    peer: Peer,
+    handler: impl FnOnce(Registration) -> H,
+) -> Response {
+    let (outbox, inbox) = outbox::outbox(app.limits.queue_capacity);
+    // Registered before the 101 goes out: see the module comment.
+    let generation = app.broker.attach(peer, outbox).await;
+    let on_failure = {
+        let broker = app.broker.clone();
+        move |err: axum::Error| {
+            tracing::debug!(%err, "WebSocket upgrade failed");
+            tokio::spawn(async move { broker.detach(peer, generation).await });
+        }
+    };
+    let handler = handler(Registration {
+        peer,
+        generation,
+        broker: app.broker.clone(),
+    });
+    let span = tracing::info_span!("session", endpoint = "pairing", role = %peer.role);
+    let tracked = app.tracker.token();
+    let shutdown = app.shutdown.clone();
+    app.limits
+        .configure(upgrade)
+        .on_failed_upgrade(on_failure)
+        .on_upgrade(move |socket| {
+            async move {
+                tracing::debug!("connected");
+                session::run(socket, inbox, handler, shutdown).await;
+                tracing::debug!("disconnected");
+                drop(tracked);
+            }
+            .instrument(span)
+        })
+}
+
+/// An HTTP error before the upgrade, with the same JSON body shape as in-band errors.
+fn refuse(status: StatusCode, code: ErrorCode, message: String) -> Response {
+    let body = ErrorReply::new(code, message).to_json();
+    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// The display only listens; what it sends is ignored, as in the seed.
+struct DisplayHandler {
+    registration: Registration,
+}
+
+impl Handler for DisplayHandler {
+    async fn on_message(&mut self, _message: Incoming) -> Option<Message> {
+        None
+    }
+
+    async fn on_end(&mut self) {
+        self.registration.release().await;
+    }
+}
+
+/// Turns each difficulty into a draw for the display and an answer for the controller.
+struct ControllerHandler {
+    registration: Registration,
+    catalog: SharedCatalog,
+}
+
+impl Handler for ControllerHandler {
+    async fn on_message(&mut self, message: Incoming) -> Option<Message> {
+        // Binary frames are read as JSON too: the seed's ReadJSON accepted either kind.
+        let reply = match self.deliver(message.as_bytes()).await {
+            Ok(()) => Utf8Bytes::from_static(RECEIVED),
+            Err(error) => error.to_json().into(),
+        };
+        Some(Message::Text(reply))
+    }
+
+    async fn on_end(&mut self) {
+        self.registration.release().await;
+    }
+}
+
+impl ControllerHandler {
+    async fn deliver(&self, bytes: &[u8]) -> Result<(), ErrorReply> {
+        let request = DifficultyRequest::parse(bytes).map_err(|err| ErrorReply::new(err.code(), err.to_string()))?;
+        let draw = self.catalog.draw(request.difficulty).ok_or_else(|| {
+            ErrorReply::new(
+                ErrorCode::NoContent,
+                format!("no quiz or no action has difficulty {}", request.difficulty),
+            )
+        })?;
+        let to_display = Message::Text(draw.to_json().into());
+        let display = Peer::display(self.registration.peer.device);
+        self.registration.broker.send(display, to_display).await.map_err(|err| {
+            let message = match err {
+                SendError::Offline => "the display for this UUID is not connected",
+                SendError::SlowConsumer => "the display was not reading and has been disconnected",
+            };
+            ErrorReply::new(ErrorCode::DisplayOffline, message)
+        })
+    }
+}

@@ -1,0 +1,277 @@
+//! Starting a server on a fresh database, and small WebSocket client helpers.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use pairlink::app::Application;
+use pairlink::catalog::import::CatalogFile;
+use pairlink::config::ServeConfig;
+use pairlink::db::{Backend, Database, DatabaseUrl};
+use pairlink::session::Limits;
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How long a test waits for a message that should come.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The PostgreSQL server the tests create their databases on.
+fn postgres_admin_url() -> String {
+    std::env::var("PAIRLINK_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A database that exists for one test and is removed after it.
+pub struct TestDatabase {
+    pub url: DatabaseUrl,
+    _dir: Option<tempfile::TempDir>,
+    postgres_name: Option<String>,
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("pairlink.db").display());
+                Self {
+                    url: url.parse().unwrap(),
+                    _dir: Some(dir),
+                    postgres_name: None,
+                }
+            }
+            Backend::Postgres => {
+                let name = format!("pairlink_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(&postgres_admin_url().parse().unwrap())
+                    .await
+                    .expect("PostgreSQL must be running for the tests (see scripts/test.sh)");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(admin.pool())
+                    .await
+                    .unwrap();
+                admin.pool().close().await;
+                let base = postgres_admin_url();
+                let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
+                Self {
+                    url: url.parse().unwrap(),
+                    _dir: None,
+                    postgres_name: Some(name),
+                }
+            }
+        }
+    }
+
+    pub async fn connect(&self) -> Database {
+        let db = Database::connect(&self.url).await.unwrap();
+        db.migrate().await.unwrap();
+        db
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_name.take() else { return };
+        // Drop runs outside any runtime we may block on, so use a short-lived one.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(admin) = Database::connect(&postgres_admin_url().parse().unwrap()).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(admin.pool())
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A running server; stopped when dropped.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub database: TestDatabase,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.addr)
+    }
+
+    pub async fn display(&self, uuid: &str) -> Ws {
+        connect(&self.ws_url(&format!("/ws/difficulty/unity/{uuid}")))
+            .await
+            .expect("display connects")
+    }
+
+    pub async fn controller(&self, uuid: &str) -> Ws {
+        connect(&self.ws_url(&format!("/ws/difficulty/android/{uuid}")))
+            .await
+            .expect("controller connects")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+/// Options for [`spawn`].
+pub struct Setup {
+    pub backend: Backend,
+    /// Imported before the server starts (so the demo content is not loaded).
+    pub catalog: Option<String>,
+    pub limits: Limits,
+}
+
+impl Setup {
+    pub fn new(backend: Backend) -> Self {
+        Self {
+            backend,
+            catalog: None,
+            limits: Limits::default(),
+        }
+    }
+
+    pub fn catalog(mut self, json: String) -> Self {
+        self.catalog = Some(json);
+        self
+    }
+
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+}
+
+/// Starts a server on 127.0.0.1 with a free port and a fresh database.
+pub async fn spawn(setup: Setup) -> TestApp {
+    let database = TestDatabase::create(setup.backend).await;
+    if let Some(json) = &setup.catalog {
+        let db = database.connect().await;
+        CatalogFile::parse_json(json.as_bytes())
+            .unwrap()
+            .write(&db)
+            .await
+            .unwrap();
+        db.pool().close().await;
+    }
+    let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), database.url.clone());
+    config.limits = setup.limits;
+    let app = Application::build(config).await.expect("server builds");
+    let addr = app.local_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        addr,
+        database,
+        stop: Some(stop),
+        server: Some(server),
+    }
+}
+
+pub async fn spawn_default(backend: Backend) -> TestApp {
+    spawn(Setup::new(backend)).await
+}
+
+pub async fn connect(url: &str) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    connect_async(url).await.map(|(ws, _response)| ws)
+}
+
+/// The next data or close message, failing the test if none comes in time.
+pub async fn next(ws: &mut Ws) -> Message {
+    loop {
+        let message = tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("a message within the test's patience")
+            .expect("the connection is still open")
+            .expect("a valid frame");
+        if !matches!(message, Message::Ping(_) | Message::Pong(_)) {
+            return message;
+        }
+    }
+}
+
+pub async fn next_text(ws: &mut Ws) -> String {
+    match next(ws).await {
+        Message::Text(text) => text.to_string(),
+        other => panic!("expected a text message, got {other:?}"),
+    }
+}
+
+pub async fn next_json(ws: &mut Ws) -> serde_json::Value {
+    serde_json::from_str(&next_text(ws).await).expect("JSON")
+}
+
+/// Waits for the server's close frame and returns it.
+pub async fn next_close(ws: &mut Ws) -> CloseFrame {
+    match next(ws).await {
+        Message::Close(Some(frame)) => frame,
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}
+
+pub async fn send_text(ws: &mut Ws, text: &str) {
+    ws.send(Message::text(text)).await.expect("send");
+}
+
+/// Runs `scenario` as two tests: on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    super::$scenario(pairlink::db::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    super::$scenario(pairlink::db::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+/// A catalogue in which every difficulty has its own quiz and action ids, so that a
+/// display message tells which difficulty (and therefore which pair) it answers:
+/// difficulty `d` has quizzes `10d+1 ..= 10d+quizzes` and action `d`.
+pub fn tagged_catalog(difficulties: impl IntoIterator<Item = i32>, quizzes: i32) -> String {
+    let mut quiz_rows = Vec::new();
+    let mut action_rows = Vec::new();
+    for d in difficulties {
+        for q in 1..=quizzes {
+            quiz_rows.push(serde_json::json!({
+                "id": 10 * d + q, "name": format!("quiz {d}.{q}"), "difficulty": d,
+                "lef_sel": "left", "rig_sel": "right", "detail": ""
+            }));
+        }
+        action_rows.push(serde_json::json!({
+            "id": d, "difficulty": d, "lef_sel": "left", "rig_sel": "right", "detail": ""
+        }));
+    }
+    serde_json::json!({ "quizzes": quiz_rows, "actions": action_rows }).to_string()
+}

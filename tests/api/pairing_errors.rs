@@ -1,0 +1,193 @@
+//! Every malformed message and frame has a defined answer, and loses nothing else.
+
+use futures_util::SinkExt;
+use pairlink::db::Backend;
+use pairlink::session::Limits;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::*;
+use crate::on_both_backends;
+
+const UUID: &str = "6ba7b810-9dad-11d1-80b4-00c04fd430c8";
+
+on_both_backends!(bad_messages_get_error_codes_and_nothing_reaches_the_display);
+
+async fn bad_messages_get_error_codes_and_nothing_reaches_the_display(backend: Backend) {
+    // Difficulty 1 has quizzes and an action; 2 has quizzes only; 3 has nothing.
+    let catalog = r#"{"quizzes":[{"id":11,"name":"q","difficulty":1,"lef_sel":"a","rig_sel":"b"},
+                                 {"id":21,"name":"q","difficulty":2,"lef_sel":"a","rig_sel":"b"}],
+                      "actions":[{"id":1,"difficulty":1,"lef_sel":"a","rig_sel":"b"}]}"#;
+    let app = spawn(Setup::new(backend).catalog(catalog.to_owned())).await;
+    let mut display = app.display(UUID).await;
+    let mut controller = app.controller(UUID).await;
+
+    let cases = [
+        ("difficulty: 1", "invalid_json"),
+        ("", "invalid_json"),
+        (r#"{"difficulty": 1"#, "invalid_json"),
+        ("[1]", "invalid_difficulty"),
+        ("1", "invalid_difficulty"),
+        ("{}", "invalid_difficulty"),
+        (r#"{"difficulty":"1"}"#, "invalid_difficulty"),
+        (r#"{"difficulty":1.5}"#, "invalid_difficulty"),
+        (r#"{"difficulty":null}"#, "invalid_difficulty"),
+        (r#"{"difficulty":2}"#, "no_content"),
+        (r#"{"difficulty":3}"#, "no_content"),
+        (r#"{"difficulty":-1}"#, "no_content"),
+        (r#"{"difficulty":99999999999}"#, "no_content"),
+    ];
+    for (sent, code) in cases {
+        send_text(&mut controller, sent).await;
+        let reply = next_json(&mut controller).await;
+        assert_eq!(reply["status"], "error", "{sent:?}: {reply}");
+        assert_eq!(reply["code"], code, "{sent:?}: {reply}");
+        assert!(reply["message"].as_str().is_some_and(|m| !m.is_empty()), "{reply}");
+    }
+    // The connection is still open and the display's first message is this draw:
+    // none of the failed messages sent it anything.
+    send_text(&mut controller, r#"{"difficulty":1}"#).await;
+    assert_eq!(next_text(&mut display).await, r#"{"quiz_id":[11],"action_id":1}"#);
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+
+    // A binary frame carrying the JSON works as the seed's ReadJSON did.
+    controller
+        .send(Message::binary(br#"{"difficulty":1}"#.to_vec()))
+        .await
+        .unwrap();
+    assert_eq!(next_text(&mut display).await, r#"{"quiz_id":[11],"action_id":1}"#);
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+}
+
+#[tokio::test]
+async fn pings_are_answered_with_pongs() {
+    let app = spawn_default(Backend::Sqlite).await;
+    let mut display = app.display(UUID).await;
+    display
+        .send(Message::Ping(b"are you there".to_vec().into()))
+        .await
+        .unwrap();
+    match futures_util::StreamExt::next(&mut display).await.unwrap().unwrap() {
+        Message::Pong(payload) => assert_eq!(&payload[..], b"are you there"),
+        other => panic!("expected a pong, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_message_over_the_limit_closes_with_1009_and_others_carry_on() {
+    let limits = Limits {
+        max_message_bytes: 1024,
+        ..Limits::default()
+    };
+    let app = spawn(Setup::new(Backend::Sqlite).limits(limits)).await;
+    let mut display = app.display(UUID).await;
+    let mut controller = app.controller(UUID).await;
+    let other = uuid::Uuid::new_v4().to_string();
+    let mut other_display = app.display(&other).await;
+    let mut other_controller = app.controller(&other).await;
+
+    let padded = format!(r#"{{"difficulty":1,"pad":"{}"}}"#, "x".repeat(1024));
+    send_text(&mut controller, &padded).await;
+    assert_eq!(u16::from(next_close(&mut controller).await.code), 1009);
+
+    // A message just under the limit is fine, and the other pair never noticed.
+    let fits = format!(r#"{{"difficulty":1,"pad":"{}"}}"#, "x".repeat(900));
+    send_text(&mut other_controller, &fits).await;
+    next_json(&mut other_display).await;
+    assert_eq!(next_text(&mut other_controller).await, r#"{"status":"received"}"#);
+    // The display of the closed controller is still connected.
+    let mut controller = app.controller(UUID).await;
+    send_text(&mut controller, r#"{"difficulty":1}"#).await;
+    next_json(&mut display).await;
+}
+
+#[tokio::test]
+async fn the_default_limit_is_64_kib() {
+    let app = spawn_default(Backend::Sqlite).await;
+    let _display = app.display(UUID).await;
+    let mut controller = app.controller(UUID).await;
+    let padded = format!(r#"{{"difficulty":1,"pad":"{}"}}"#, "x".repeat(64 * 1024));
+    send_text(&mut controller, &padded).await;
+    assert_eq!(u16::from(next_close(&mut controller).await.code), 1009);
+}
+
+/// Opens a WebSocket by hand, so that the test can send frames no client library would.
+async fn raw_socket(app: &TestApp, path: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        app.addr
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        stream.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    stream
+}
+
+/// Reads frames until a close frame and returns its code.
+async fn read_close_code(stream: &mut TcpStream) -> u16 {
+    loop {
+        let mut header = [0u8; 2];
+        tokio::time::timeout(PATIENCE, stream.read_exact(&mut header))
+            .await
+            .unwrap()
+            .unwrap();
+        let len = usize::from(header[1] & 0x7f);
+        assert!(len < 126, "server frames here are short");
+        let mut payload = vec![0u8; len];
+        stream.read_exact(&mut payload).await.unwrap();
+        if header[0] & 0x0f == 0x8 {
+            return u16::from_be_bytes([payload[0], payload[1]]);
+        }
+    }
+}
+
+fn masked_frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [0x37, 0xfa, 0x21, 0x3d];
+    let mut frame = vec![first_byte, 0x80 | payload.len() as u8];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
+}
+
+#[tokio::test]
+async fn protocol_violations_close_with_the_rfc_code_and_spare_other_connections() {
+    let app = spawn_default(Backend::Sqlite).await;
+    let mut display = app.display(UUID).await;
+    let mut controller = app.controller(UUID).await;
+    let display_path = format!("/ws/difficulty/unity/{}", uuid::Uuid::new_v4());
+
+    let violations: [(&str, Vec<u8>, u16); 4] = [
+        ("unmasked frame from a client", vec![0x81, 0x02, b'h', b'i'], 1002),
+        ("reserved bits set", masked_frame(0xf1, b"hi"), 1002),
+        ("unknown opcode", masked_frame(0x83, b"hi"), 1002),
+        ("text that is not UTF-8", masked_frame(0x81, &[0xff, 0xfe, 0xfd]), 1007),
+    ];
+    for (what, frame, code) in violations {
+        let mut raw = raw_socket(&app, &display_path).await;
+        raw.write_all(&frame).await.unwrap();
+        assert_eq!(read_close_code(&mut raw).await, code, "{what}");
+    }
+    send_text(&mut controller, r#"{"difficulty":1}"#).await;
+    next_json(&mut display).await;
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+}
+
+#[tokio::test]
+async fn a_controller_in_a_browser_can_send_text_frames_that_span_fragments() {
+    let app = spawn_default(Backend::Sqlite).await;
+    let mut display = app.display(UUID).await;
+    let mut raw = raw_socket(&app, &format!("/ws/difficulty/android/{UUID}")).await;
+    // `{"difficulty":1}` split into a text frame and a continuation frame.
+    raw.write_all(&masked_frame(0x01, br#"{"diffi"#)).await.unwrap();
+    raw.write_all(&masked_frame(0x80, br#"culty":1}"#)).await.unwrap();
+    let draw = next_json(&mut display).await;
+    assert!(draw["quiz_id"].is_array(), "{draw}");
+}
