@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Runs pairlink's whole test suite, on a fresh machine too: makes sure the services the
-# tests talk to are up (starting or installing them if needed), then runs cargo test.
+# tests talk to are up (starting or installing them if needed), then runs cargo test
+# and the Autobahn protocol conformance suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/services.sh
 
 cargo test --locked --all-targets "$@"
+
+# WebSocket protocol conformance (RFC 6455) against /echo.
+scripts/autobahn.sh

@@ -9,39 +9,33 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::broker::Broker;
 use crate::broker::local::LocalBroker;
 use crate::catalog::{SharedCatalog, store};
 use crate::config::ServeConfig;
 use crate::db::Database;
-use crate::pairing;
-use crate::session::Limits;
-
-/// How long shutdown waits for open connections to flush and close.
-const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+use crate::pairing::held::HeldMessages;
+use crate::session::Sessions;
+use crate::{echo, listener, pairing};
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub catalog: SharedCatalog,
     pub broker: Arc<dyn Broker>,
-    pub limits: Limits,
-    /// Cancelled when the server begins to shut down; every connection watches it.
-    pub shutdown: CancellationToken,
-    /// Tracks upgraded WebSocket connections, which axum's graceful shutdown does not
-    /// wait for (axum issue #3003).
-    pub tracker: TaskTracker,
+    pub sessions: Sessions,
+    /// Draws waiting for an offline display, when `--hold-for` is set.
+    pub held: Option<HeldMessages>,
 }
 
 /// A bound, ready server.
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    handshake_timeout: Duration,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -66,41 +60,56 @@ impl Application {
         let state = AppState {
             catalog: SharedCatalog::new(catalog),
             broker: Arc::new(LocalBroker::new()),
-            limits: config.limits,
-            shutdown: CancellationToken::new(),
-            tracker: TaskTracker::new(),
+            sessions: Sessions::new(config.limits),
+            held: config.hold.map(HeldMessages::new),
         };
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            state,
+            handshake_timeout: config.handshake_timeout,
+            shutdown_timeout: config.shutdown_timeout,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
-    /// Serves until `signal` completes, then closes every connection with 1001 after
-    /// flushing what was queued for it, waiting at most a few seconds.
+    /// Serves until `signal` completes; then stops accepting, closes every WebSocket with
+    /// 1001 after flushing what was queued for it, and waits at most the shutdown timeout.
     pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, state } = self;
-        let shutdown = state.shutdown.clone();
-        let tracker = state.tracker.clone();
-        let listener = listener.tap_io(|tcp| {
-            // Messages are small and latency matters more than packet count.
-            let _ = tcp.set_nodelay(true);
+        let sessions = self.state.sessions.clone();
+        let stop = sessions.shutdown_token().clone();
+        tokio::spawn(async move {
+            signal.await;
+            tracing::info!(open = sessions.open(), "shutting down: closing connections");
+            stop.cancel();
         });
-        let stop = shutdown.clone();
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(async move {
-                signal.await;
-                tracing::info!("shutting down: closing connections");
-                stop.cancel();
-            })
-            .await
-            .context("the server stopped unexpectedly")?;
-        tracker.close();
-        if tokio::time::timeout(SHUTDOWN_TIMEOUT, tracker.wait()).await.is_err() {
+        let sessions = self.state.sessions.clone();
+        let serving = listener::serve(
+            self.listener,
+            router(self.state),
+            self.handshake_timeout,
+            sessions.shutdown_token().clone(),
+        );
+        tokio::pin!(serving);
+        let stopped_serving = tokio::select! {
+            () = &mut serving => true,
+            () = sessions.shutdown_token().cancelled() => false,
+        };
+        // Shutting down: plain HTTP requests in flight and WebSocket connections wind
+        // down together, within one deadline.
+        let deadline = self.shutdown_timeout;
+        let http = async {
+            if !stopped_serving {
+                let _ = tokio::time::timeout(deadline, serving).await;
+            }
+        };
+        let ((), still_open) = tokio::join!(http, sessions.close_all(deadline));
+        if still_open > 0 {
             tracing::warn!(
-                open = tracker.len(),
-                "connections still open after the shutdown timeout"
+                still_open,
+                "connections still open at the shutdown deadline were dropped"
             );
         }
         Ok(())
@@ -111,6 +120,7 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(pairing::router())
+        .merge(echo::router())
         .with_state(state)
 }
 

@@ -3,12 +3,17 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::bench::connect::ServerUrl;
+use crate::bench::idle::IdleConfig;
+use crate::bench::pairs::PairsConfig;
 use crate::config::ServeConfig;
 use crate::db::DatabaseUrl;
-use crate::session::Limits;
+use crate::pairing::held::HoldPolicy;
+use crate::session::{Limits, RateLimit};
 
 #[derive(Debug, Parser)]
 #[command(name = "pairlink", version, about = "Real-time device pairing and relay server")]
@@ -25,6 +30,8 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Load quizzes and actions from a JSON file, all rows or none.
     Import(ImportArgs),
+    /// Measure a server that speaks the seed pairing protocol (pairlink or any other).
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -52,6 +59,48 @@ pub struct ServeArgs {
     #[arg(long, env = "PAIRLINK_QUEUE_CAPACITY", default_value_t = 64,
           value_parser = clap::value_parser!(u32).range(1..=65_536))]
     pub queue_capacity: u32,
+
+    /// How often each connection is pinged (e.g. 20s, 500ms).
+    #[arg(long, env = "PAIRLINK_PING_INTERVAL", default_value = "20s", value_parser = positive_duration)]
+    pub ping_interval: Duration,
+
+    /// Close a connection that sent nothing, not even a pong, for this long (4002).
+    #[arg(long, env = "PAIRLINK_IDLE_TIMEOUT", default_value = "60s", value_parser = positive_duration)]
+    pub idle_timeout: Duration,
+
+    /// Messages per second each connection may send, as RATE or RATE/BURST (e.g. 20/40); unlimited if unset.
+    #[arg(long, env = "PAIRLINK_RATE_LIMIT")]
+    pub rate_limit: Option<RateLimit>,
+
+    /// WebSocket connections served at once; further upgrades get HTTP 503.
+    #[arg(long, env = "PAIRLINK_MAX_CONNECTIONS", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// A client must finish sending its HTTP request (the WebSocket handshake) within this time.
+    #[arg(long, env = "PAIRLINK_HANDSHAKE_TIMEOUT", default_value = "5s", value_parser = positive_duration)]
+    pub handshake_timeout: Duration,
+
+    /// Hold a controller's draws while its display is offline, for this long (0 = off: answer display_offline).
+    #[arg(long, env = "PAIRLINK_HOLD_FOR", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub hold_for: Duration,
+
+    /// Draws held per UUID at most; more are answered queue_full. At most --queue-capacity.
+    #[arg(long, env = "PAIRLINK_HOLD_MAX", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    pub hold_max: u32,
+
+    /// On SIGINT/SIGTERM, how long to wait for connections to flush and close.
+    #[arg(long, env = "PAIRLINK_SHUTDOWN_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: Duration,
+}
+
+/// A duration such as `20s` or `500ms` that is more than zero.
+fn positive_duration(s: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(s) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        Ok(_) => Err("must be more than zero".to_owned()),
+        Err(err) => Err(format!("{err} (use a duration such as 20s or 500ms)")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -63,15 +112,160 @@ pub struct ImportArgs {
     pub database: DatabaseArgs,
 }
 
-impl From<ServeArgs> for ServeConfig {
-    fn from(args: ServeArgs) -> Self {
-        Self {
+impl ServeArgs {
+    /// Checks the rules that span several flags and builds the typed settings.
+    pub fn into_config(self) -> Result<ServeConfig, String> {
+        let args = self;
+        if !args.hold_for.is_zero() && args.hold_max > args.queue_capacity {
+            return Err(format!(
+                "--hold-max ({}) must not exceed --queue-capacity ({}): held draws are delivered through that queue",
+                args.hold_max, args.queue_capacity
+            ));
+        }
+        Ok(ServeConfig {
             bind: args.bind,
             database: args.database.database_url,
+            handshake_timeout: args.handshake_timeout,
+            shutdown_timeout: args.shutdown_timeout,
+            hold: (!args.hold_for.is_zero()).then_some(HoldPolicy {
+                hold_for: args.hold_for,
+                hold_max: args.hold_max as usize,
+            }),
             limits: Limits {
                 max_message_bytes: args.max_message_bytes as usize,
                 queue_capacity: args.queue_capacity as usize,
+                ping_interval: args.ping_interval,
+                idle_timeout: args.idle_timeout,
+                rate_limit: args.rate_limit,
+                max_connections: args.max_connections as usize,
             },
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub command: BenchCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Pairs exchanging difficulties: round trips per second and their latency.
+    Pairs(BenchPairsArgs),
+    /// Pairs that connect and wait: how many the server takes, how fast, at what memory cost.
+    Idle(BenchIdleArgs),
+}
+
+/// What every bench shares: where the server is and how to report.
+#[derive(Debug, Args)]
+pub struct BenchTargetArgs {
+    /// The server's base URL (ws:// only); the pairing endpoints are appended to it.
+    #[arg(long, env = "PAIRLINK_BENCH_URL", default_value = "ws://127.0.0.1:8080")]
+    pub url: ServerUrl,
+
+    /// Print one JSON object with every figure instead of the summary.
+    #[arg(long, env = "PAIRLINK_BENCH_JSON")]
+    pub json: bool,
+
+    /// WebSocket handshakes in progress at once while the pairs are opened.
+    #[arg(long, env = "PAIRLINK_BENCH_CONNECT_CONCURRENCY", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub connect_concurrency: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPairsArgs {
+    #[command(flatten)]
+    pub target: BenchTargetArgs,
+
+    /// Display/controller pairs (two connections each).
+    #[arg(long, env = "PAIRLINK_BENCH_PAIRS", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub pairs: u32,
+
+    /// How long to measure, after the warm-up (e.g. 10s, 1m).
+    #[arg(long, env = "PAIRLINK_BENCH_DURATION", default_value = "10s", value_parser = positive_duration)]
+    pub duration: Duration,
+
+    /// How long to run before measuring.
+    #[arg(long, env = "PAIRLINK_BENCH_WARMUP", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub warmup: Duration,
+
+    /// The difficulty every controller sends.
+    #[arg(
+        long,
+        env = "PAIRLINK_BENCH_DIFFICULTY",
+        default_value_t = 1,
+        allow_negative_numbers = true
+    )]
+    pub difficulty: i64,
+
+    /// Open loop: this many round trips per second over all pairs, latency counted from
+    /// each request's scheduled time. Without it, each pair sends as soon as its last
+    /// round trip is done (closed loop).
+    #[arg(long, env = "PAIRLINK_BENCH_RATE", value_parser = positive_rate)]
+    pub rate: Option<f64>,
+
+    /// A request still unanswered after this long is an error and stops its pair.
+    #[arg(long, env = "PAIRLINK_BENCH_TIMEOUT", default_value = "10s", value_parser = positive_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchIdleArgs {
+    #[command(flatten)]
+    pub target: BenchTargetArgs,
+
+    /// Display/controller pairs to open (two connections each).
+    #[arg(long, env = "PAIRLINK_BENCH_PAIRS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub pairs: u32,
+
+    /// How long to keep the pairs open once they all are.
+    #[arg(long, env = "PAIRLINK_BENCH_HOLD", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub hold: Duration,
+
+    /// The server's process id, if it runs on this machine: reports its memory per
+    /// connection. Use a freshly started server: memory its allocator kept from earlier
+    /// connections is reused and does not show as growth.
+    #[arg(long, env = "PAIRLINK_BENCH_PID")]
+    pub pid: Option<u32>,
+}
+
+/// A rate in round trips per second, more than zero.
+fn positive_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err("must be a number of round trips per second above zero, e.g. 5000".to_owned()),
+    }
+}
+
+impl From<BenchPairsArgs> for PairsConfig {
+    fn from(args: BenchPairsArgs) -> Self {
+        Self {
+            url: args.target.url,
+            pairs: args.pairs as usize,
+            duration: args.duration,
+            warmup: args.warmup,
+            difficulty: args.difficulty,
+            rate: args.rate,
+            timeout: args.timeout,
+            connect_concurrency: args.target.connect_concurrency as usize,
+            progress: true,
+        }
+    }
+}
+
+impl From<BenchIdleArgs> for IdleConfig {
+    fn from(args: BenchIdleArgs) -> Self {
+        Self {
+            url: args.target.url,
+            pairs: args.pairs as usize,
+            hold: args.hold,
+            pid: args.pid,
+            connect_concurrency: args.target.connect_concurrency as usize,
+            progress: true,
         }
     }
 }

@@ -2,8 +2,10 @@
 //! The command line (`cli`) produces them; tests build them directly.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::db::DatabaseUrl;
+use crate::pairing::held::HoldPolicy;
 use crate::session::Limits;
 
 /// Everything `pairlink serve` needs to run.
@@ -13,6 +15,12 @@ pub struct ServeConfig {
     pub bind: SocketAddr,
     pub database: DatabaseUrl,
     pub limits: Limits,
+    /// A client must finish its HTTP request (the WebSocket handshake) within this time.
+    pub handshake_timeout: Duration,
+    /// How long shutdown waits for connections to flush and close.
+    pub shutdown_timeout: Duration,
+    /// Held delivery for offline displays; off when `None`.
+    pub hold: Option<HoldPolicy>,
 }
 
 impl ServeConfig {
@@ -22,6 +30,9 @@ impl ServeConfig {
             bind,
             database,
             limits: Limits::default(),
+            handshake_timeout: Duration::from_secs(5),
+            shutdown_timeout: Duration::from_secs(5),
+            hold: None,
         }
     }
 }

@@ -9,14 +9,18 @@
 //!   (in-process today, other nodes later).
 //! - [`catalog`]: quizzes and actions in memory for O(1) draws, and their database rows.
 //! - [`protocol`]: every message and identifier on the wire, parsed once.
+//! - [`bench`]: `pairlink bench`, a load generator for any server speaking the protocol.
 //! - [`db`], [`config`], [`cli`], [`telemetry`]: the edges.
 
 pub mod app;
+pub mod bench;
 pub mod broker;
 pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod echo;
+pub mod listener;
 pub mod pairing;
 pub mod protocol;
 pub mod session;

@@ -22,9 +22,16 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init();
     let result = match cli.command {
-        Command::Serve(args) => serve(args.into()).await,
+        Command::Serve(args) => match args.into_config() {
+            Ok(config) => serve(config).await,
+            Err(usage) => {
+                eprintln!("error: {usage}");
+                return ExitCode::from(2);
+            }
+        },
         Command::Migrate(args) => migrate(args).await,
         Command::Import(args) => import(args).await,
+        Command::Bench(args) => pairlink::bench::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,8 @@
 //! its 101 response goes out, so a peer told "connected" by its client is already
 //! reachable; one connection per role and UUID, the newer replacing the older.
 
+pub mod held;
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -14,14 +16,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tracing::Instrument;
 
 use crate::app::AppState;
 use crate::broker::{Broker, Generation, Peer, SendError};
 use crate::catalog::SharedCatalog;
-use crate::protocol::DeviceId;
-use crate::protocol::pairing::{DifficultyRequest, ErrorCode, ErrorReply, RECEIVED};
-use crate::session::{self, Handler, Incoming, outbox};
+use crate::protocol::pairing::{DifficultyRequest, QUEUED, RECEIVED};
+use crate::protocol::{DeviceId, ErrorCode, ErrorReply};
+use crate::session::outbox::Outbox;
+use crate::session::{Handler, Incoming};
+use held::{HeldMessages, Outcome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,10 +38,23 @@ async fn display(Path(uuid): Path<String>, State(app): State<AppState>, upgrade:
         Ok(device) => device,
         Err(err) => return refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidUuid, err.to_string()),
     };
-    accept(app, upgrade, Peer::display(device), |registration| DisplayHandler {
+    let Some(held) = app.held.clone() else {
+        return accept(app, upgrade, Peer::display(device), |registration| DisplayHandler {
+            registration,
+        })
+        .await;
+    };
+    // Held messages go out first: no controller message may overtake them.
+    let release = held.lock().await;
+    let broker = app.broker.clone();
+    let response = accept(app, upgrade, Peer::display(device), |registration| DisplayHandler {
         registration,
     })
-    .await
+    .await;
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+        release.deliver_to(broker.as_ref(), device).await;
+    }
+    response
 }
 
 /// `GET /ws/difficulty/android/{uuid}`: the controller, accepted only while its display is connected.
@@ -55,8 +71,13 @@ async fn controller(Path(uuid): Path<String>, State(app): State<AppState>, upgra
         );
     }
     let catalog = app.catalog.clone();
+    let held = app.held.clone();
     accept(app, upgrade, Peer::controller(device), |registration| {
-        ControllerHandler { registration, catalog }
+        ControllerHandler {
+            registration,
+            catalog,
+            held,
+        }
     })
     .await
 }
@@ -66,6 +87,8 @@ struct Registration {
     peer: Peer,
     generation: Generation,
     broker: Arc<dyn Broker>,
+    /// This connection's own queue, for answers that arrive later (held messages expiring).
+    outbox: Outbox,
 }
 
 impl Registration {
@@ -74,43 +97,35 @@ impl Registration {
     }
 }
 
-/// Registers `peer`, answers the upgrade, and runs the connection once upgraded.
+/// Takes a connection slot, registers `peer`, answers the upgrade, and runs the
+/// connection once upgraded.
 async fn accept<H: Handler + 'static>(
     app: AppState,
     upgrade: WebSocketUpgrade,
     peer: Peer,
     handler: impl FnOnce(Registration) -> H,
 ) -> Response {
-    let (outbox, inbox) = outbox::outbox(app.limits.queue_capacity);
-    // Registered before the 101 goes out: see the module comment.
-    let generation = app.broker.attach(peer, outbox).await;
-    let on_failure = {
-        let broker = app.broker.clone();
-        move |err: axum::Error| {
-            tracing::debug!(%err, "WebSocket upgrade failed");
-            tokio::spawn(async move { broker.detach(peer, generation).await });
-        }
+    let admission = match app.sessions.admit() {
+        Ok(admission) => admission,
+        Err(refusal) => return refusal,
     };
-    let handler = handler(Registration {
+    let (outbox, inbox) = app.sessions.outbox();
+    // Registered before the 101 goes out: see the module comment.
+    let generation = app.broker.attach(peer, outbox.clone()).await;
+    let registration = Registration {
         peer,
         generation,
         broker: app.broker.clone(),
-    });
+        outbox,
+    };
+    let on_failed = {
+        let broker = app.broker.clone();
+        move || {
+            tokio::spawn(async move { broker.detach(peer, generation).await });
+        }
+    };
     let span = tracing::info_span!("session", endpoint = "pairing", role = %peer.role);
-    let tracked = app.tracker.token();
-    let shutdown = app.shutdown.clone();
-    app.limits
-        .configure(upgrade)
-        .on_failed_upgrade(on_failure)
-        .on_upgrade(move |socket| {
-            async move {
-                tracing::debug!("connected");
-                session::run(socket, inbox, handler, shutdown).await;
-                tracing::debug!("disconnected");
-                drop(tracked);
-            }
-            .instrument(span)
-        })
+    admission.upgrade(upgrade, inbox, handler(registration), span, on_failed)
 }
 
 /// An HTTP error before the upgrade, with the same JSON body shape as in-band errors.
@@ -138,13 +153,15 @@ impl Handler for DisplayHandler {
 struct ControllerHandler {
     registration: Registration,
     catalog: SharedCatalog,
+    held: Option<HeldMessages>,
 }
 
 impl Handler for ControllerHandler {
     async fn on_message(&mut self, message: Incoming) -> Option<Message> {
         // Binary frames are read as JSON too: the seed's ReadJSON accepted either kind.
         let reply = match self.deliver(message.as_bytes()).await {
-            Ok(()) => Utf8Bytes::from_static(RECEIVED),
+            Ok(Outcome::Delivered) => Utf8Bytes::from_static(RECEIVED),
+            Ok(Outcome::Held) => Utf8Bytes::from_static(QUEUED),
             Err(error) => error.to_json().into(),
         };
         Some(Message::Text(reply))
@@ -156,7 +173,7 @@ impl Handler for ControllerHandler {
 }
 
 impl ControllerHandler {
-    async fn deliver(&self, bytes: &[u8]) -> Result<(), ErrorReply> {
+    async fn deliver(&self, bytes: &[u8]) -> Result<Outcome, ErrorReply> {
         let request = DifficultyRequest::parse(bytes).map_err(|err| ErrorReply::new(err.code(), err.to_string()))?;
         let draw = self.catalog.draw(request.difficulty).ok_or_else(|| {
             ErrorReply::new(
@@ -165,13 +182,23 @@ impl ControllerHandler {
             )
         })?;
         let to_display = Message::Text(draw.to_json().into());
-        let display = Peer::display(self.registration.peer.device);
-        self.registration.broker.send(display, to_display).await.map_err(|err| {
-            let message = match err {
-                SendError::Offline => "the display for this UUID is not connected",
-                SendError::SlowConsumer => "the display was not reading and has been disconnected",
-            };
-            ErrorReply::new(ErrorCode::DisplayOffline, message)
-        })
+        let device = self.registration.peer.device;
+        let broker = self.registration.broker.as_ref();
+        if let Some(held) = &self.held {
+            return held
+                .send_or_hold(broker, device, to_display, &self.registration.outbox)
+                .await;
+        }
+        broker
+            .send(Peer::display(device), to_display)
+            .await
+            .map(|()| Outcome::Delivered)
+            .map_err(|err| {
+                let message = match err {
+                    SendError::Offline => "the display for this UUID is not connected",
+                    SendError::SlowConsumer => "the display was not reading and has been disconnected",
+                };
+                ErrorReply::new(ErrorCode::DisplayOffline, message)
+            })
     }
 }

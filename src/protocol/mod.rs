@@ -1,5 +1,6 @@
 //! Messages on the wire and the identifiers in URLs, shared by the server, the tests
 //! and the tools that speak to it. Everything untrusted is parsed here, once, into types.
+//! The error reply shape is common to every endpoint; each protocol has its own module.
 
 pub mod pairing;
 
@@ -78,6 +79,53 @@ impl Role {
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Error codes sent as `{"status":"error","code":…}`; each is documented in docs/protocol.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The message was not JSON.
+    InvalidJson,
+    /// JSON, but not an object with an integer `difficulty`.
+    InvalidDifficulty,
+    /// No quiz or no action exists at that difficulty.
+    NoContent,
+    /// The controller's display is not connected right now (also the HTTP 400 body
+    /// when a controller connects before its display).
+    DisplayOffline,
+    /// The URL's `{uuid}` is not a UUID (HTTP 400 before the upgrade).
+    InvalidUuid,
+    /// The controller's message was held for a display that did not come back in time.
+    Expired,
+    /// The controller's message could not be held: the UUID already holds `--hold-max`.
+    QueueFull,
+    /// The client sent messages faster than `--rate-limit` allows; the message was dropped.
+    RateLimited,
+    /// HTTP 503 before the upgrade: the server holds `--max-connections` WebSockets.
+    ServerFull,
+}
+
+/// `{"status":"error","code":"…","message":"…"}`: a failed message; the connection stays open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorReply {
+    pub status: String,
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ErrorReply {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            status: "error".to_owned(),
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an error reply always serialises")
     }
 }
 

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ErrorCode;
+
 /// `{"difficulty": N}` from a controller. Other fields are ignored, as the seed did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub struct DifficultyRequest {
@@ -62,48 +64,14 @@ impl Draw {
 /// The controller's answer when its difficulty reached the display.
 pub const RECEIVED: &str = r#"{"status":"received"}"#;
 
-/// Error codes sent as `{"status":"error","code":…}`; each is documented in docs/protocol.md.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// The message was not JSON.
-    InvalidJson,
-    /// JSON, but not an object with an integer `difficulty`.
-    InvalidDifficulty,
-    /// No quiz or no action exists at that difficulty.
-    NoContent,
-    /// The controller's display is not connected right now (also the HTTP 400 body
-    /// when a controller connects before its display).
-    DisplayOffline,
-    /// The URL's `{uuid}` is not a UUID (HTTP 400 before the upgrade).
-    InvalidUuid,
-}
-
-/// `{"status":"error","code":"…","message":"…"}`: a failed message; the connection stays open.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorReply {
-    pub status: String,
-    pub code: ErrorCode,
-    pub message: String,
-}
-
-impl ErrorReply {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            status: "error".to_owned(),
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("an error reply always serialises")
-    }
-}
+/// The controller's answer when its display is offline and the draw is held for it
+/// (only with `--hold-for`).
+pub const QUEUED: &str = r#"{"status":"queued"}"#;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::ErrorReply;
 
     #[test]
     fn reads_the_seed_message_and_ignores_extra_fields() {

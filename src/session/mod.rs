@@ -1,20 +1,32 @@
-//! One WebSocket connection, run as a small actor.
+//! One WebSocket connection, run as a small actor, and the bookkeeping of all of them.
 //!
-//! A single task owns the socket. It selects over the frames its client sends, the
-//! connection's bounded [`outbox`], and the server's shutdown signal; nothing else ever
-//! writes to the socket (the seed wrote to one socket from several goroutines). What a
-//! connection *means* (display, controller, echo …) is a [`Handler`]; this module knows
-//! only frames, queues, limits and close codes.
+//! A single task owns each socket. It selects over the frames its client sends, the
+//! connection's bounded [`outbox`], a keepalive timer and the server's shutdown signal;
+//! nothing else ever writes to the socket (the seed wrote to one socket from several
+//! goroutines). What a connection *means* (display, controller, echo …) is a [`Handler`];
+//! this module knows only frames, queues, limits and close codes.
 
+pub mod limits;
 pub mod outbox;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tokio_util::task::task_tracker::TaskTrackerToken;
+use tracing::{Instrument, Span};
 
+use crate::protocol::{ErrorCode, ErrorReply};
+pub use limits::{Limits, RateLimit};
 use outbox::{Inbox, Outgoing};
 
 /// Close codes pairlink sends; docs/protocol.md lists when each is used.
@@ -31,6 +43,8 @@ pub mod close_code {
     pub const SLOW_CONSUMER: u16 = 1013;
     /// A newer connection took this connection's place (same UUID and role).
     pub const REPLACED: u16 = 4001;
+    /// The client sent nothing, not even a pong, for `--idle-timeout`.
+    pub const IDLE_TIMEOUT: u16 = 4002;
 }
 
 /// Builds a close frame with a static reason.
@@ -54,33 +68,126 @@ const READ_BUFFER_BYTES: usize = 1024;
 /// Bytes gathered before a write reaches the socket, unless flushed earlier.
 const WRITE_BUFFER_BYTES: usize = 4096;
 
-/// Limits every WebSocket connection shares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest message (and frame) a client may send; beyond it the connection is closed with 1009.
-    pub max_message_bytes: usize,
-    /// Unsent messages a connection may hold before it counts as a slow consumer.
-    pub queue_capacity: usize,
+/// Every WebSocket connection of the server: the limits they share, the slots that cap
+/// their number, the shutdown signal they watch and the tracker shutdown waits on
+/// (axum's graceful shutdown does not wait for upgraded connections, axum issue #3003).
+#[derive(Clone)]
+pub struct Sessions(Arc<Shared>);
+
+struct Shared {
+    limits: Limits,
+    slots: Arc<Semaphore>,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_message_bytes: 64 * 1024,
-            queue_capacity: 64,
+impl Sessions {
+    pub fn new(limits: Limits) -> Self {
+        Self(Arc::new(Shared {
+            limits,
+            slots: Arc::new(Semaphore::new(limits.max_connections)),
+            shutdown: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+        }))
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.0.limits
+    }
+
+    /// Takes a connection slot before an upgrade is answered; HTTP 503 when none is free.
+    #[allow(clippy::result_large_err)]
+    pub fn admit(&self) -> Result<Admission, Response> {
+        match self.0.slots.clone().try_acquire_owned() {
+            Ok(permit) => Ok(Admission {
+                _permit: permit,
+                _tracked: self.0.tracker.token(),
+                sessions: self.clone(),
+            }),
+            Err(_) => {
+                tracing::warn!(
+                    max = self.0.limits.max_connections,
+                    "refusing a WebSocket: --max-connections reached"
+                );
+                let body = ErrorReply::new(
+                    ErrorCode::ServerFull,
+                    "the server is at its connection limit; retry later",
+                );
+                Err((
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    body.to_json(),
+                )
+                    .into_response())
+            }
+        }
+    }
+
+    /// A queue for a connection about to be admitted, sized by `--queue-capacity`.
+    pub fn outbox(&self) -> (outbox::Outbox, Inbox) {
+        outbox::outbox(self.0.limits.queue_capacity)
+    }
+
+    /// Cancelled when the server begins to shut down.
+    pub fn shutdown_token(&self) -> &CancellationToken {
+        &self.0.shutdown
+    }
+
+    /// WebSocket connections open now (upgraded or being upgraded).
+    pub fn open(&self) -> usize {
+        self.0.tracker.len()
+    }
+
+    /// Tells every connection to flush and close with 1001, and waits for them, at most `timeout`.
+    /// Returns how many were still open at the deadline.
+    pub async fn close_all(&self, timeout: Duration) -> usize {
+        self.0.shutdown.cancel();
+        self.0.tracker.close();
+        match tokio::time::timeout(timeout, self.0.tracker.wait()).await {
+            Ok(()) => 0,
+            Err(_) => self.0.tracker.len(),
         }
     }
 }
 
-impl Limits {
-    /// Applies the limits and the buffer sizes to an upgrade before it is answered.
-    pub fn configure(&self, upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
+/// A connection slot, held from before the 101 until the connection ends.
+pub struct Admission {
+    _permit: OwnedSemaphorePermit,
+    _tracked: TaskTrackerToken,
+    sessions: Sessions,
+}
+
+impl Admission {
+    /// Answers `upgrade` with the shared limits and, once upgraded, runs the connection
+    /// with `handler`. `on_failed` runs instead if the upgrade never completes.
+    pub fn upgrade<H: Handler + 'static>(
+        self,
+        upgrade: WebSocketUpgrade,
+        inbox: Inbox,
+        handler: H,
+        span: Span,
+        on_failed: impl FnOnce() + Send + 'static,
+    ) -> Response {
+        let limits = self.sessions.0.limits;
         upgrade
             .read_buffer_size(READ_BUFFER_BYTES)
             .write_buffer_size(WRITE_BUFFER_BYTES)
-            .max_write_buffer_size(WRITE_BUFFER_BYTES + 2 * self.max_message_bytes)
-            .max_message_size(self.max_message_bytes)
-            .max_frame_size(self.max_message_bytes)
+            .max_write_buffer_size(WRITE_BUFFER_BYTES + 2 * limits.max_message_bytes)
+            .max_message_size(limits.max_message_bytes)
+            .max_frame_size(limits.max_message_bytes)
+            .on_failed_upgrade(move |err| {
+                tracing::debug!(%err, "WebSocket upgrade failed");
+                on_failed();
+            })
+            .on_upgrade(move |socket| {
+                async move {
+                    tracing::debug!("connected");
+                    run(socket, inbox, handler, &self.sessions).await;
+                    tracing::debug!("disconnected");
+                    drop(self);
+                }
+                .instrument(span)
+            })
     }
 }
 
@@ -120,12 +227,21 @@ enum End {
     ClosedByClient,
     /// We close with this frame and wait briefly for the client's reply.
     Close(CloseFrame),
-    /// The client broke the protocol: send this frame and drop the connection.
+    /// The client broke a rule or went silent: send this frame and drop the connection.
     Fail(CloseFrame),
 }
 
 /// Runs a connection until it ends. Returns once the socket is closed.
-pub async fn run(mut socket: WebSocket, mut inbox: Inbox, mut handler: impl Handler, shutdown: CancellationToken) {
+async fn run(mut socket: WebSocket, mut inbox: Inbox, mut handler: impl Handler, sessions: &Sessions) {
+    let limits = &sessions.0.limits;
+    let shutdown = &sessions.0.shutdown;
+    let rate_limiter: Option<DefaultDirectRateLimiter> = limits
+        .rate_limit
+        .map(|rate| RateLimiter::direct(Quota::per_second(rate.per_second).allow_burst(rate.burst)));
+    let mut keepalive = Keepalive::new(limits.ping_interval, limits.idle_timeout);
+    let timer = tokio::time::sleep_until(keepalive.next_deadline());
+    tokio::pin!(timer);
+
     let end = loop {
         tokio::select! {
             biased;
@@ -146,7 +262,20 @@ pub async fn run(mut socket: WebSocket, mut inbox: Inbox, mut handler: impl Hand
                 }
                 break End::Close(close_frame(close_code::GOING_AWAY, "going away"));
             }
+            () = &mut timer => {
+                match keepalive.on_timer(Instant::now()) {
+                    Tick::Idle => break End::Fail(close_frame(close_code::IDLE_TIMEOUT, "idle timeout")),
+                    Tick::Ping => {
+                        if send(&mut socket, Message::Ping(Bytes::new())).await.is_err() {
+                            break End::Gone;
+                        }
+                    }
+                    Tick::Nothing => {}
+                }
+                timer.as_mut().reset(keepalive.next_deadline());
+            }
             incoming = socket.recv() => {
+                keepalive.heard_from_client(Instant::now());
                 let message = match incoming {
                     None => break End::Gone,
                     Some(Err(err)) => match close_for_error(err) {
@@ -159,8 +288,13 @@ pub async fn run(mut socket: WebSocket, mut inbox: Inbox, mut handler: impl Hand
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Close(_))) => break End::ClosedByClient,
                 };
-                if let Some(reply) = handler.on_message(message).await {
-                    if !matches!(tokio::time::timeout(WRITE_TIMEOUT, socket.send(reply)).await, Ok(Ok(()))) {
+                let reply = if rate_limiter.as_ref().is_some_and(|limiter| limiter.check().is_err()) {
+                    Some(rate_limited(limits.rate_limit))
+                } else {
+                    handler.on_message(message).await
+                };
+                if let Some(reply) = reply {
+                    if send(&mut socket, reply).await.is_err() {
                         break End::Gone;
                     }
                 }
@@ -169,6 +303,70 @@ pub async fn run(mut socket: WebSocket, mut inbox: Inbox, mut handler: impl Hand
     };
     handler.on_end().await;
     finish(socket, end).await;
+}
+
+fn rate_limited(limit: Option<RateLimit>) -> Message {
+    let limit = limit.map(|l| l.to_string()).unwrap_or_default();
+    let reply = ErrorReply::new(
+        ErrorCode::RateLimited,
+        format!("too many messages (limit {limit} per second, rate/burst); this one was dropped"),
+    );
+    Message::Text(reply.to_json().into())
+}
+
+/// Keepalive bookkeeping: when to ping, and when silence means the client is gone.
+/// Reading the clock per frame is all it costs; the timer is reset only when it fires.
+#[derive(Debug)]
+struct Keepalive {
+    ping_interval: Duration,
+    idle_timeout: Duration,
+    next_ping: Instant,
+    last_heard: Instant,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Tick {
+    Ping,
+    Idle,
+    Nothing,
+}
+
+impl Keepalive {
+    fn new(ping_interval: Duration, idle_timeout: Duration) -> Self {
+        let now = Instant::now();
+        Self {
+            ping_interval,
+            idle_timeout,
+            next_ping: now + ping_interval,
+            last_heard: now,
+        }
+    }
+
+    fn heard_from_client(&mut self, now: Instant) {
+        self.last_heard = now;
+    }
+
+    fn next_deadline(&self) -> Instant {
+        self.next_ping.min(self.last_heard + self.idle_timeout)
+    }
+
+    fn on_timer(&mut self, now: Instant) -> Tick {
+        if now >= self.last_heard + self.idle_timeout {
+            Tick::Idle
+        } else if now >= self.next_ping {
+            self.next_ping = now + self.ping_interval;
+            Tick::Ping
+        } else {
+            Tick::Nothing
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, message: Message) -> Result<(), ()> {
+    match tokio::time::timeout(WRITE_TIMEOUT, socket.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
 }
 
 /// Writes `first` and whatever else is already queued, then flushes once.
@@ -203,8 +401,7 @@ async fn finish(mut socket: WebSocket, end: End) {
         End::Fail(frame) => (frame, false),
     };
     tracing::debug!(code = frame.code, reason = %frame.reason, "closing connection");
-    let sent = tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
-    if !matches!(sent, Ok(Ok(()))) || !await_reply {
+    if send(&mut socket, Message::Close(Some(frame))).await.is_err() || !await_reply {
         return;
     }
     // Read until the client's close arrives (the stream then ends), discarding the rest.
@@ -229,4 +426,40 @@ fn close_for_error(err: axum::Error) -> Option<CloseFrame> {
     };
     tracing::debug!(error = %err, code = frame.code, "client broke the protocol");
     Some(frame)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn keepalive_pings_on_schedule_and_gives_up_after_silence() {
+        let mut keepalive = Keepalive::new(Duration::from_secs(20), Duration::from_secs(60));
+        let start = Instant::now();
+        assert_eq!(keepalive.next_deadline(), start + Duration::from_secs(20));
+
+        tokio::time::sleep_until(keepalive.next_deadline()).await;
+        assert_eq!(keepalive.on_timer(Instant::now()), Tick::Ping);
+        assert_eq!(keepalive.next_deadline(), start + Duration::from_secs(40));
+
+        // The client answers at 30 s: the idle deadline moves to 90 s.
+        tokio::time::advance(Duration::from_secs(10)).await;
+        keepalive.heard_from_client(Instant::now());
+        tokio::time::sleep_until(keepalive.next_deadline()).await;
+        assert_eq!(keepalive.on_timer(Instant::now()), Tick::Ping, "at 40 s");
+        tokio::time::sleep_until(keepalive.next_deadline()).await;
+        assert_eq!(keepalive.on_timer(Instant::now()), Tick::Ping, "at 60 s");
+        tokio::time::sleep_until(keepalive.next_deadline()).await;
+        assert_eq!(keepalive.on_timer(Instant::now()), Tick::Ping, "at 80 s");
+        tokio::time::sleep_until(keepalive.next_deadline()).await;
+        assert_eq!(Instant::now() - start, Duration::from_secs(90));
+        assert_eq!(keepalive.on_timer(Instant::now()), Tick::Idle);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_timeout_shorter_than_the_ping_interval_still_applies() {
+        let mut keepalive = Keepalive::new(Duration::from_secs(20), Duration::from_secs(5));
+        tokio::time::sleep_until(keepalive.next_deadline()).await;
+        assert_eq!(keepalive.on_timer(Instant::now()), Tick::Idle);
+    }
 }

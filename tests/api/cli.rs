@@ -61,6 +61,42 @@ fn bad_flags_and_values_are_usage_errors() {
         "--queue-capacity",
     );
     assert_one_clear_sentence(&pairlink(dir.path(), &["frobnicate"]), 2, "unrecognized subcommand");
+    assert_one_clear_sentence(
+        &pairlink(dir.path(), &["serve", "--ping-interval", "0s"]),
+        2,
+        "must be more than zero",
+    );
+    assert_one_clear_sentence(
+        &pairlink(dir.path(), &["serve", "--idle-timeout", "soon"]),
+        2,
+        "--idle-timeout",
+    );
+    assert_one_clear_sentence(
+        &pairlink(dir.path(), &["serve", "--rate-limit", "5/0"]),
+        2,
+        "is not a rate limit",
+    );
+    assert_one_clear_sentence(
+        &pairlink(dir.path(), &["serve", "--max-connections", "0"]),
+        2,
+        "--max-connections",
+    );
+    assert_one_clear_sentence(
+        &pairlink(
+            dir.path(),
+            &[
+                "serve",
+                "--hold-for",
+                "30s",
+                "--hold-max",
+                "100",
+                "--queue-capacity",
+                "64",
+            ],
+        ),
+        2,
+        "--hold-max (100) must not exceed --queue-capacity (64)",
+    );
 }
 
 #[test]
@@ -115,11 +151,13 @@ fn the_dotenv_file_is_read() {
 #[tokio::test]
 async fn serve_runs_with_demo_content_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = command(dir.path(), &["serve", "--bind", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
+    let mut child = KillOnDrop(
+        command(dir.path(), &["serve", "--bind", "127.0.0.1:0"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = child.0.stderr.take().unwrap();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -144,15 +182,30 @@ async fn serve_runs_with_demo_content_and_stops_cleanly_on_sigterm() {
     assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
 
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     assert_eq!(u16::from(next_close(&mut display).await.code), 1001);
     assert_eq!(u16::from(next_close(&mut controller).await.code), 1001);
-    let exit = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let exit = tokio::task::spawn_blocking(move || {
+        let mut child = child;
+        child.0.wait()
+    })
+    .await
+    .unwrap()
+    .unwrap();
     assert!(exit.success(), "{exit:?}");
+}
+
+/// A server process that is killed if the test fails before stopping it.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }

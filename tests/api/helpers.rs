@@ -104,6 +104,16 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Stops the server as SIGTERM would and waits until it has finished.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server stops cleanly");
+        }
+    }
+
     pub fn ws_url(&self, path: &str) -> String {
         format!("ws://{}{path}", self.addr)
     }
@@ -138,6 +148,7 @@ pub struct Setup {
     /// Imported before the server starts (so the demo content is not loaded).
     pub catalog: Option<String>,
     pub limits: Limits,
+    pub configure: Box<dyn FnOnce(&mut ServeConfig) + Send>,
 }
 
 impl Setup {
@@ -146,7 +157,14 @@ impl Setup {
             backend,
             catalog: None,
             limits: Limits::default(),
+            configure: Box::new(|_| {}),
         }
+    }
+
+    /// Adjusts the rest of the server's settings.
+    pub fn config(mut self, configure: impl FnOnce(&mut ServeConfig) + Send + 'static) -> Self {
+        self.configure = Box::new(configure);
+        self
     }
 
     pub fn catalog(mut self, json: String) -> Self {
@@ -174,6 +192,7 @@ pub async fn spawn(setup: Setup) -> TestApp {
     }
     let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), database.url.clone());
     config.limits = setup.limits;
+    (setup.configure)(&mut config);
     let app = Application::build(config).await.expect("server builds");
     let addr = app.local_addr();
     let (stop, stopped) = oneshot::channel::<()>();

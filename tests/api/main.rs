@@ -1,8 +1,10 @@
 //! Integration tests: the real server on a free port, real WebSocket clients, real
 //! SQLite and PostgreSQL databases. One binary, organised by feature.
 
+mod bench;
 mod cli;
 mod helpers;
+mod lifecycle;
 mod pairing;
 mod pairing_errors;
 mod storage;

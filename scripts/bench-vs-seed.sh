@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Measures pairlink against the Go seed server (the anchor in shared/anchors/seed-go) on
+# the same PostgreSQL catalogue, with `pairlink bench`, and prints both side by side.
+#
+#   scripts/bench-vs-seed.sh                     # pairs + idle against both servers
+#   scripts/bench-vs-seed.sh --catalogue-sweep   # also pairlink at 1k, 100k and 1M quizzes
+#
+# Settings (environment): PAIRS (50), DURATION (10s), WARMUP (2s), QUIZZES (500),
+# ACTIONS (100), IDLE_PAIRS (2000), SWEEP ("1000 100000 1000000"),
+# PG (postgres://postgres@127.0.0.1:5432), PAIRLINK_PORT (18081), SEED_PORT (18082),
+# SEED_GO (../shared/anchors/seed-go), RESULTS (target/bench-vs-seed).
+# Needs PostgreSQL on 127.0.0.1:5432 with trust auth (scripts/services.sh sets it up)
+# and installs Debian's Go packages if `go` is missing. Both servers run on this
+# machine with the bench, so they share its CPUs with it: compare, don't quote.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PAIRS=${PAIRS:-50}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+QUIZZES=${QUIZZES:-500}
+ACTIONS=${ACTIONS:-100}
+IDLE_PAIRS=${IDLE_PAIRS:-2000}
+SWEEP=${SWEEP:-1000 100000 1000000}
+PG=${PG:-postgres://postgres@127.0.0.1:5432}
+PAIRLINK_PORT=${PAIRLINK_PORT:-18081}
+SEED_PORT=${SEED_PORT:-18082}
+SEED_GO=${SEED_GO:-../shared/anchors/seed-go}
+RESULTS=${RESULTS:-target/bench-vs-seed}
+SEED_BIN=/tmp/seed-go-server
+PAIRLINK=target/release/pairlink
+
+sweep=false
+case "${1:-}" in
+  "") ;;
+  --catalogue-sweep) sweep=true ;;
+  *) echo "usage: $0 [--catalogue-sweep]" >&2; exit 2 ;;
+esac
+
+say() { echo "bench-vs-seed: $*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+psql_admin() { psql -q -X -v ON_ERROR_STOP=1 "$PG/postgres" "$@"; }
+
+# --- clean-up: whatever was started or created is stopped or dropped on exit ----------
+server_pid=""   # the one server running, if any
+databases=()
+cleanup() {
+  if [ -n "$server_pid" ]; then stop_server; fi
+  for db in "${databases[@]}"; do psql_admin -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- build both servers ---------------------------------------------------------------
+scripts/services.sh
+if ! command -v go >/dev/null 2>&1; then
+  say "installing Go and the seed's libraries from Debian"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go \
+    golang-github-gorilla-websocket-dev golang-github-gorilla-mux-dev golang-github-lib-pq-dev >/dev/null
+fi
+[ -x "$SEED_GO/build.sh" ] || { say "no seed anchor at $SEED_GO (set SEED_GO)"; exit 1; }
+say "building pairlink (release) and the seed"
+cargo build --release --quiet
+sh "$SEED_GO/build.sh"
+mkdir -p "$RESULTS"
+
+# --- helpers --------------------------------------------------------------------------
+# new_database N_QUIZZES: a fresh database filled by the anchor's seed-data.sh, named in $db.
+new_database() {
+  db="pairlink_bench_$$_${#databases[@]}"
+  psql_admin -c "CREATE DATABASE $db" >/dev/null
+  databases+=("$db")
+  sh "$SEED_GO/seed-data.sh" "$db" "$1" "$ACTIONS" >/dev/null
+}
+
+wait_for_port() {
+  for _ in $(seq 1 600); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    kill -0 "$2" 2>/dev/null || { say "the server on port $1 exited; see $RESULTS/*.log"; exit 1; }
+    sleep 0.1
+  done
+  say "nothing listens on port $1 after 60 s"; exit 1
+}
+
+# start_pairlink DB PORT LOG, start_seed DB PORT LOG: start a server, set $server_pid.
+start_pairlink() {
+  RUST_LOG=pairlink=warn "$PAIRLINK" serve --bind "127.0.0.1:$2" --database-url "$PG/$1" >"$3" 2>&1 &
+  server_pid=$!
+  wait_for_port "$2" "$server_pid"
+}
+
+start_seed() {
+  DATABASE_URL="$PG/$1?sslmode=disable" ADDR="127.0.0.1:$2" "$SEED_BIN" >"$3" 2>&1 &
+  server_pid=$!
+  wait_for_port "$2" "$server_pid"
+}
+
+stop_server() {
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+# measure NAME PORT PID: idle first (on the fresh server, so RSS growth is not hidden
+# by memory kept from earlier connections), then pairs; JSON into $RESULTS.
+measure() {
+  say "$1: bench idle --pairs $IDLE_PAIRS"
+  "$PAIRLINK" bench idle --url "ws://127.0.0.1:$2" --pairs "$IDLE_PAIRS" --pid "$3" --json >"$RESULTS/$1-idle.json"
+  say "$1: bench pairs --pairs $PAIRS --duration $DURATION"
+  "$PAIRLINK" bench pairs --url "ws://127.0.0.1:$2" --pairs "$PAIRS" --duration "$DURATION" \
+    --warmup "$WARMUP" --json >"$RESULTS/$1-pairs.json"
+}
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# --- pairlink and the seed on the same catalogue ----------------------------------------
+new_database "$QUIZZES"
+say "catalogue: $QUIZZES quizzes, $ACTIONS actions in database $db"
+
+start_pairlink "$db" "$PAIRLINK_PORT" "$RESULTS/pairlink.log"
+measure pairlink "$PAIRLINK_PORT" "$server_pid"
+stop_server
+
+start_seed "$db" "$SEED_PORT" "$RESULTS/seed.log"
+measure seed "$SEED_PORT" "$server_pid"
+stop_server
+
+row() { # row LABEL JQ_EXPR FILE_SUFFIX
+  local a b
+  a=$(jq -r "$2" "$RESULTS/pairlink-$3.json")
+  b=$(jq -r "$2" "$RESULTS/seed-$3.json")
+  printf '%-30s %14s %14s %12s\n' "$1" "$a" "$b" \
+    "$(jq -nr --argjson a "$a" --argjson b "$b" 'if $b == 0 then "-" else ($a / $b * 100 | round / 100 | tostring) end')"
+}
+echo
+echo "pairlink vs the Go seed: $PAIRS pairs for $DURATION (after $WARMUP warm-up), closed loop;"
+echo "$IDLE_PAIRS idle pairs; $QUIZZES quizzes. Both on this machine with the bench."
+printf '%-30s %14s %14s %12s\n' "" pairlink seed "pairlink/seed"
+row "round trips/s"                '.round_trips_per_s | round'  pairs
+row "latency p50 (µs)"             '.latency_us.p50'             pairs
+row "latency p99 (µs)"             '.latency_us.p99'             pairs
+row "latency p99.9 (µs)"           '.latency_us.p99_9'           pairs
+row "latency max (µs)"             '.latency_us.max'             pairs
+row "errors (pairs)"               '.errors_total'               pairs
+row "controller retries (pairs)"   '.controller_retries'         pairs
+row "idle connections opened"      '.connections_opened'         idle
+row "idle connections/s"           '.connections_per_s | round'  idle
+row "server RSS before idle (KiB)" '.server_rss_before_kib'      idle
+row "server KiB per idle conn"     '.server_kib_per_connection * 100 | round / 100' idle
+row "errors (idle)"                '.errors_total'               idle
+tp=$(jq -nr --slurpfile a "$RESULTS/pairlink-pairs.json" --slurpfile b "$RESULTS/seed-pairs.json" \
+  'if $b[0].round_trips_per_s == 0 then "n/a" else ($a[0].round_trips_per_s / $b[0].round_trips_per_s * 10 | round / 10 | tostring) end')
+p99=$(jq -nr --slurpfile a "$RESULTS/pairlink-pairs.json" --slurpfile b "$RESULTS/seed-pairs.json" \
+  'if $a[0].latency_us.p99 == 0 then "n/a" else ($b[0].latency_us.p99 / $a[0].latency_us.p99 * 10 | round / 10 | tostring) end')
+echo
+echo "throughput: pairlink does ${tp}x the seed's round trips per second"
+echo "p99 latency: the seed's p99 is ${p99}x pairlink's"
+echo "idle memory: $(jq -r '.server_kib_per_connection * 100 | round / 100' "$RESULTS/pairlink-idle.json") KiB per connection for pairlink," \
+     "$(jq -r '.server_kib_per_connection * 100 | round / 100' "$RESULTS/seed-idle.json") KiB for the seed"
+echo "JSON reports and server logs: $RESULTS/"
+
+# --- optional: pairlink's throughput as the catalogue grows ------------------------------
+if $sweep; then
+  echo
+  printf '%-10s %12s %10s %10s %10s %16s\n' quizzes "round trips/s" "p50 µs" "p99 µs" errors "server RSS KiB"
+  for n in $SWEEP; do
+    say "sweep: filling a catalogue of $n quizzes"
+    new_database "$n"
+    start_pairlink "$db" "$PAIRLINK_PORT" "$RESULTS/pairlink-sweep-$n.log"
+    rss=$(rss_kib "$server_pid")
+    "$PAIRLINK" bench pairs --url "ws://127.0.0.1:$PAIRLINK_PORT" --pairs "$PAIRS" --duration "$DURATION" \
+      --warmup "$WARMUP" --json >"$RESULTS/pairlink-sweep-$n.json"
+    stop_server
+    psql_admin -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+    jq -r --arg n "$n" --arg rss "$rss" \
+      '[$n, (.round_trips_per_s | round), .latency_us.p50, .latency_us.p99, .errors_total, $rss] | @tsv' \
+      "$RESULTS/pairlink-sweep-$n.json" | awk -F'\t' '{printf "%-10s %12s %10s %10s %10s %16s\n", $1, $2, $3, $4, $5, $6}'
+  done
+fi

@@ -1,0 +1,174 @@
+//! `bench idle`: opens many pairs that send nothing and holds them, to see how many a
+//! server accepts, how fast, and (for a local server, `--pid`) what each costs it in
+//! resident memory.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+use super::connect::{Connector, Pair, ServerUrl, close, ensure_file_limit, open_pairs};
+use super::progress;
+use super::report::IdleReport;
+
+/// Time allowed after the last handshake for the server to finish setting up its
+/// connections (its per-connection task starts after the 101 goes out).
+const SETTLE: Duration = Duration::from_millis(500);
+
+/// What `bench idle` does.
+#[derive(Debug, Clone)]
+pub struct IdleConfig {
+    pub url: ServerUrl,
+    pub pairs: usize,
+    /// How long to keep the pairs open once they all are.
+    pub hold: Duration,
+    /// The server's process id, when it runs on this machine: its RSS is measured.
+    pub pid: Option<u32>,
+    /// WebSocket handshakes in progress at once.
+    pub connect_concurrency: usize,
+    /// Draw progress bars on a terminal's stderr.
+    pub progress: bool,
+}
+
+/// Opens the pairs, holds them, closes them, and reports.
+pub async fn run(config: &IdleConfig) -> anyhow::Result<IdleReport> {
+    ensure_file_limit(config.pairs)?;
+    if let Some(pid) = config.pid {
+        warn_if_server_limit_is_low(pid, config.pairs);
+    }
+    let rss_before = config.pid.map(rss_kib).transpose()?;
+    let connector = Connector::resolve(&config.url).await?;
+
+    let started = Instant::now();
+    let (opened, mut errors) =
+        open_pairs(&connector, config.pairs, config.connect_concurrency, config.progress).await?;
+    let open_s = started.elapsed().as_secs_f64();
+    let pairs_opened = opened.len();
+    let controller_retries = opened.iter().map(|pair| u64::from(pair.controller_retries)).sum();
+    let stop = CancellationToken::new();
+    let holders: Vec<_> = opened
+        .into_iter()
+        .map(|pair| tokio::spawn(hold(pair, stop.clone())))
+        .collect();
+
+    tokio::time::sleep(SETTLE).await;
+    let rss_after = config.pid.map(rss_kib).transpose()?;
+
+    let bar = progress::timer(config.progress, config.hold);
+    let ticker = tokio::spawn(progress::tick_time(bar.clone(), Instant::now()));
+    bar.set_message(format!("holding {pairs_opened} pairs"));
+    tokio::time::sleep(config.hold).await;
+    stop.cancel();
+    let mut pairs_dropped = 0;
+    for holder in holders {
+        let dropped = match holder.await {
+            Ok(Ok(())) => continue,
+            Ok(Err(why)) => why,
+            Err(err) => format!("a pair's task failed: {err}"),
+        };
+        pairs_dropped += 1;
+        errors.connection_failures += 1;
+        errors.note(|| dropped);
+    }
+    ticker.abort();
+    bar.finish_and_clear();
+
+    let connections_opened = 2 * pairs_opened;
+    Ok(IdleReport {
+        url: connector.url().to_string(),
+        pairs: config.pairs,
+        pairs_opened,
+        connections_opened,
+        controller_retries,
+        open_s,
+        connections_per_s: connections_opened as f64 / open_s.max(1e-6),
+        hold_s: config.hold.as_secs_f64(),
+        pairs_dropped,
+        server_pid: config.pid,
+        server_rss_before_kib: rss_before,
+        server_rss_after_kib: rss_after,
+        server_kib_per_connection: rss_before
+            .zip(rss_after)
+            .map(|(before, after)| (after as f64 - before as f64) / connections_opened as f64),
+        errors_total: errors.total(),
+        errors,
+    })
+}
+
+/// Keeps a pair open until `stop`, reading (so that pings are answered and a close is
+/// seen). Fails with the reason if the server ends either connection first.
+async fn hold(mut pair: Pair, stop: CancellationToken) -> Result<(), String> {
+    let kept = loop {
+        tokio::select! {
+            () = stop.cancelled() => break Ok(()),
+            frame = pair.display.next() => if let Some(why) = ended(frame) {
+                break Err(format!("the display's connection ended during the hold: {why}"));
+            },
+            frame = pair.controller.next() => if let Some(why) = ended(frame) {
+                break Err(format!("the controller's connection ended during the hold: {why}"));
+            },
+        }
+    };
+    close(&mut pair.display).await;
+    close(&mut pair.controller).await;
+    kept
+}
+
+/// Why a connection is over, if this read says it is.
+fn ended(frame: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>) -> Option<String> {
+    match frame {
+        Some(Ok(Message::Close(Some(frame)))) => {
+            Some(format!("closed with {} {}", u16::from(frame.code), frame.reason))
+        }
+        Some(Ok(Message::Close(None))) => Some("closed".to_owned()),
+        Some(Ok(_)) => None,
+        Some(Err(err)) => Some(err.to_string()),
+        None => Some("dropped".to_owned()),
+    }
+}
+
+/// The resident set size of process `pid`, in KiB, from /proc/PID/status.
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path)
+        .map_err(|err| anyhow::anyhow!("cannot read the server's memory use from {path}: {err}"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("{path} has no VmRSS line (is process {pid} a zombie?)"))
+}
+
+/// Warns when the server's own open-file limit is below what the run needs: its
+/// refusals would otherwise look like a bench failure.
+fn warn_if_server_limit_is_low(pid: u32, pairs: usize) {
+    let Ok(limits) = std::fs::read_to_string(format!("/proc/{pid}/limits")) else {
+        return;
+    };
+    let soft = limits
+        .lines()
+        .find_map(|line| line.strip_prefix("Max open files"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|soft| soft.parse::<u64>().ok());
+    if let Some(soft) = soft.filter(|&soft| soft < 2 * pairs as u64 + 16) {
+        tracing::warn!(
+            server_pid = pid,
+            server_open_file_limit = soft,
+            connections = 2 * pairs,
+            "the server may open fewer files than this run needs connections"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_process_rss() {
+        let rss = rss_kib(std::process::id()).unwrap();
+        assert!(rss > 0);
+    }
+}

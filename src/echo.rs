@@ -1,0 +1,39 @@
+//! `GET /echo`: every text and binary message comes back unchanged to its sender (seed
+//! 002). Handy for checking a network path, measuring latency, and for the Autobahn
+//! protocol conformance suite. Same limits and keepalive as every connection.
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::app::AppState;
+use crate::session::{Handler, Incoming};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/echo", get(echo))
+}
+
+async fn echo(State(app): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+    let admission = match app.sessions.admit() {
+        Ok(admission) => admission,
+        Err(refusal) => return refusal,
+    };
+    let (_outbox, inbox) = app.sessions.outbox();
+    let span = tracing::info_span!("session", endpoint = "echo");
+    admission.upgrade(upgrade, inbox, Echo, span, || {})
+}
+
+struct Echo;
+
+impl Handler for Echo {
+    async fn on_message(&mut self, message: Incoming) -> Option<Message> {
+        Some(match message {
+            Incoming::Text(text) => Message::Text(text),
+            Incoming::Binary(bytes) => Message::Binary(bytes),
+        })
+    }
+
+    async fn on_end(&mut self) {}
+}

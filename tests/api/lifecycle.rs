@@ -1,0 +1,411 @@
+//! Connections that survive real devices: keepalive, held delivery, echo, graceful
+//! shutdown, slow consumers and limits. Intervals are configured short; no test sleeps
+//! for long.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use pairlink::db::Backend;
+use pairlink::pairing::held::HoldPolicy;
+use pairlink::session::{Limits, RateLimit};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::*;
+
+const UUID: &str = "0b9f3c1e-8a5d-4c2b-9e7f-6d1a2b3c4d5e";
+
+fn quick_keepalive() -> Limits {
+    Limits {
+        ping_interval: Duration::from_millis(100),
+        idle_timeout: Duration::from_millis(400),
+        ..Limits::default()
+    }
+}
+
+/// Completes a WebSocket handshake by hand and then goes silent: no reads, no pongs.
+async fn silent_socket(app: &TestApp, path: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        app.addr
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(stream.read_u8().await.unwrap());
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    stream
+}
+
+/// Reads server frames from a raw socket until its close frame; returns the opcodes seen
+/// before it and the close code.
+async fn frames_until_close(stream: &mut TcpStream) -> (Vec<u8>, u16) {
+    let mut opcodes = Vec::new();
+    loop {
+        let mut header = [0u8; 2];
+        tokio::time::timeout(PATIENCE, stream.read_exact(&mut header))
+            .await
+            .unwrap()
+            .unwrap();
+        let len = usize::from(header[1] & 0x7f);
+        let mut payload = vec![0u8; len];
+        stream.read_exact(&mut payload).await.unwrap();
+        let opcode = header[0] & 0x0f;
+        if opcode == 0x8 {
+            return (opcodes, u16::from_be_bytes([payload[0], payload[1]]));
+        }
+        opcodes.push(opcode);
+    }
+}
+
+#[tokio::test]
+async fn a_silent_display_is_pinged_then_closed_and_its_controller_told() {
+    let app = spawn(Setup::new(Backend::Sqlite).limits(quick_keepalive())).await;
+    let mut display = silent_socket(&app, &format!("/ws/difficulty/unity/{UUID}")).await;
+    // The controller keeps reading, so its client library answers every ping, and stays.
+    let (mut controller, mut replies) = app.controller(UUID).await.split();
+    let (reply_tx, mut reply_rx) = tokio::sync::mpsc::channel(8);
+    tokio::spawn(async move {
+        while let Some(Ok(message)) = replies.next().await {
+            if let Message::Text(text) = message {
+                let _ = reply_tx.send(text.to_string()).await;
+            }
+        }
+    });
+
+    let (opcodes, code) = frames_until_close(&mut display).await;
+    assert!(opcodes.contains(&0x9), "pinged before being closed: {opcodes:?}");
+    assert_eq!(code, 4002);
+
+    controller.send(Message::text(r#"{"difficulty":1}"#)).await.unwrap();
+    let reply = tokio::time::timeout(PATIENCE, reply_rx.recv()).await.unwrap().unwrap();
+    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    assert_eq!(reply["code"], "display_offline");
+}
+
+#[tokio::test]
+async fn a_client_that_answers_pings_is_kept() {
+    let app = spawn(Setup::new(Backend::Sqlite).limits(quick_keepalive())).await;
+    let mut display = app.display(UUID).await;
+    let mut pings = 0;
+    // Read for several idle timeouts; the client library answers every ping.
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1500);
+    while let Ok(Some(message)) = tokio::time::timeout_at(deadline, display.next()).await {
+        match message.unwrap() {
+            Message::Ping(_) => pings += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(pings >= 3, "{pings} pings");
+    let mut controller = app.controller(UUID).await;
+    send_text(&mut controller, r#"{"difficulty":1}"#).await;
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+}
+
+fn hold(hold_for: Duration, hold_max: usize) -> Setup {
+    Setup::new(Backend::Sqlite)
+        .catalog(tagged_catalog(1..=5, 3))
+        .config(move |c| c.hold = Some(HoldPolicy { hold_for, hold_max }))
+}
+
+async fn close_and_wait(mut ws: Ws) {
+    ws.close(None).await.unwrap();
+    while let Some(Ok(_)) = ws.next().await {}
+}
+
+#[tokio::test]
+async fn held_draws_reach_a_returning_display_in_order_and_once() {
+    let app = spawn(hold(Duration::from_secs(5), 2)).await;
+    let display = app.display(UUID).await;
+    let mut controller = app.controller(UUID).await;
+    close_and_wait(display).await;
+
+    send_text(&mut controller, r#"{"difficulty":1}"#).await;
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"queued"}"#);
+    send_text(&mut controller, r#"{"difficulty":2}"#).await;
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"queued"}"#);
+    send_text(&mut controller, r#"{"difficulty":3}"#).await;
+    assert_eq!(next_json(&mut controller).await["code"], "queue_full");
+
+    let mut display = app.display(UUID).await;
+    assert_eq!(next_json(&mut display).await["action_id"], 1);
+    assert_eq!(next_json(&mut display).await["action_id"], 2);
+    send_text(&mut controller, r#"{"difficulty":4}"#).await;
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+    assert_eq!(
+        next_json(&mut display).await["action_id"],
+        4,
+        "nothing held twice, nothing extra"
+    );
+
+    // A later reconnect gets nothing again.
+    close_and_wait(display).await;
+    let mut display = app.display(UUID).await;
+    send_text(&mut controller, r#"{"difficulty":5}"#).await;
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+    assert_eq!(next_json(&mut display).await["action_id"], 5);
+}
+
+#[tokio::test]
+async fn held_draws_expire_and_the_controller_is_told() {
+    let app = spawn(hold(Duration::from_millis(300), 4)).await;
+    let display = app.display(UUID).await;
+    let mut controller = app.controller(UUID).await;
+    close_and_wait(display).await;
+
+    send_text(&mut controller, r#"{"difficulty":1}"#).await;
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"queued"}"#);
+    let expired = next_json(&mut controller).await;
+    assert_eq!(
+        (expired["status"].as_str(), expired["code"].as_str()),
+        (Some("error"), Some("expired"))
+    );
+
+    let mut display = app.display(UUID).await;
+    send_text(&mut controller, r#"{"difficulty":2}"#).await;
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+    assert_eq!(
+        next_json(&mut display).await["action_id"],
+        2,
+        "the expired draw was not delivered"
+    );
+}
+
+#[tokio::test]
+async fn without_holding_an_offline_display_is_reported_at_once() {
+    let app = spawn(Setup::new(Backend::Sqlite)).await;
+    let display = app.display(UUID).await;
+    let mut controller = app.controller(UUID).await;
+    close_and_wait(display).await;
+    send_text(&mut controller, r#"{"difficulty":1}"#).await;
+    assert_eq!(next_json(&mut controller).await["code"], "display_offline");
+}
+
+#[tokio::test]
+async fn echo_returns_text_and_binary_unchanged() {
+    let app = spawn_default(Backend::Sqlite).await;
+    let mut echo = connect(&app.ws_url("/echo")).await.unwrap();
+    send_text(&mut echo, "héllo, pairlink").await;
+    assert_eq!(next_text(&mut echo).await, "héllo, pairlink");
+    echo.send(Message::binary(vec![0u8, 1, 2, 255])).await.unwrap();
+    assert_eq!(next(&mut echo).await, Message::binary(vec![0u8, 1, 2, 255]));
+    send_text(&mut echo, "").await;
+    assert_eq!(next_text(&mut echo).await, "");
+}
+
+#[tokio::test]
+async fn echo_has_the_same_keepalive() {
+    let app = spawn(Setup::new(Backend::Sqlite).limits(quick_keepalive())).await;
+    let mut silent = silent_socket(&app, "/echo").await;
+    let (opcodes, code) = frames_until_close(&mut silent).await;
+    assert!(opcodes.contains(&0x9), "{opcodes:?}");
+    assert_eq!(code, 4002);
+}
+
+#[tokio::test]
+async fn shutdown_flushes_everything_accepted_then_closes_every_client_with_1001() {
+    const PAIRS: usize = 20;
+    const MESSAGES: usize = 40;
+    let app = spawn(Setup::new(Backend::Sqlite).catalog(tagged_catalog([1], 3))).await;
+    let mut pairs = Vec::new();
+    for _ in 0..PAIRS {
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let display = app.display(&uuid).await;
+        let controller = app.controller(&uuid).await;
+        pairs.push((display, controller));
+    }
+    let mut echo = connect(&app.ws_url("/echo")).await.unwrap();
+    // Every controller's draws are acknowledged while its display is not reading yet.
+    for (_, controller) in &mut pairs {
+        for _ in 0..MESSAGES {
+            controller.feed(Message::text(r#"{"difficulty":1}"#)).await.unwrap();
+        }
+        controller.flush().await.unwrap();
+    }
+    for (_, controller) in &mut pairs {
+        for _ in 0..MESSAGES {
+            assert_eq!(next_text(controller).await, r#"{"status":"received"}"#);
+        }
+    }
+
+    let stopping = tokio::spawn(app.stop());
+    for (display, controller) in &mut pairs {
+        for i in 0..MESSAGES {
+            assert_eq!(
+                next_json(display).await["action_id"],
+                1,
+                "draw {i} was flushed before the close"
+            );
+        }
+        assert_eq!(u16::from(next_close(display).await.code), 1001);
+        assert_eq!(u16::from(next_close(controller).await.code), 1001);
+    }
+    assert_eq!(u16::from(next_close(&mut echo).await.code), 1001);
+    stopping.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_display_that_stops_reading_is_closed_with_1013_and_the_controller_told() {
+    let limits = Limits {
+        queue_capacity: 4,
+        ..Limits::default()
+    };
+    let app = spawn(Setup::new(Backend::Sqlite).limits(limits)).await;
+    // A tiny receive buffer makes the server's writes stall soon.
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(2048).unwrap();
+    let stream = socket.connect(app.addr).await.unwrap();
+    let (mut display, _) = tokio_tungstenite::client_async(app.ws_url(&format!("/ws/difficulty/unity/{UUID}")), stream)
+        .await
+        .unwrap();
+    let controller = app.controller(UUID).await;
+    let (mut sink, mut acks) = controller.split();
+
+    let reader = tokio::spawn(async move {
+        let mut received = 0usize;
+        loop {
+            let reply = tokio::time::timeout(PATIENCE, acks.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            let reply: serde_json::Value = serde_json::from_str(reply.to_text().unwrap()).unwrap();
+            if reply["status"] == "received" {
+                received += 1;
+            } else {
+                assert_eq!(reply["code"], "display_offline", "{reply}");
+                return received;
+            }
+        }
+    });
+    let writer = tokio::spawn(async move {
+        for _ in 0..200_000 {
+            if sink.send(Message::text(r#"{"difficulty":1}"#)).await.is_err() {
+                break;
+            }
+        }
+    });
+    let received = reader.await.unwrap();
+    writer.abort();
+    assert!(received > 0, "some draws went through before the display fell behind");
+
+    // The display, reading at last, finds what the kernel held, then the close.
+    loop {
+        let message = tokio::time::timeout(PATIENCE, display.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        match message {
+            Message::Text(_) | Message::Ping(_) => continue,
+            Message::Close(Some(frame)) => {
+                assert_eq!(u16::from(frame.code), 1013);
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn beyond_max_connections_upgrades_get_503_and_a_freed_slot_is_reused() {
+    let limits = Limits {
+        max_connections: 2,
+        ..Limits::default()
+    };
+    let app = spawn(Setup::new(Backend::Sqlite).limits(limits)).await;
+    let display = app.display(UUID).await;
+    let _controller = app.controller(UUID).await;
+    let refused = connect(&app.ws_url("/echo")).await.expect_err("full");
+    let WsError::Http(response) = refused else {
+        panic!("expected HTTP 503")
+    };
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = serde_json::from_slice(response.body().as_deref().unwrap()).unwrap();
+    assert_eq!(body["code"], "server_full");
+
+    close_and_wait(display).await;
+    // The slot is released as the display's task ends, just after its close handshake.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        match connect(&app.ws_url("/echo")).await {
+            Ok(_) => break,
+            Err(_) if tokio::time::Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(err) => panic!("the slot was never freed: {err}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_unfinished_handshake_is_dropped_and_holds_no_slot() {
+    let limits = Limits {
+        max_connections: 2,
+        ..Limits::default()
+    };
+    let app = spawn(
+        Setup::new(Backend::Sqlite)
+            .limits(limits)
+            .config(|c| c.handshake_timeout = Duration::from_millis(300)),
+    )
+    .await;
+    let mut stalled = TcpStream::connect(app.addr).await.unwrap();
+    stalled.write_all(b"GET /echo HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+
+    // Meanwhile a pair works normally, using both slots.
+    let mut display = app.display(UUID).await;
+    let mut controller = app.controller(UUID).await;
+    send_text(&mut controller, r#"{"difficulty":1}"#).await;
+    next_json(&mut display).await;
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+
+    // The stalled client is dropped by the server (its read ends) well within our patience.
+    let mut rest = Vec::new();
+    let ended = tokio::time::timeout(PATIENCE, stalled.read_to_end(&mut rest)).await;
+    assert!(
+        ended.is_ok(),
+        "the server kept a client that never finished its request"
+    );
+}
+
+#[tokio::test]
+async fn messages_beyond_the_rate_limit_are_refused_and_the_connection_stays() {
+    let rate: RateLimit = "1/3".parse().unwrap();
+    let limits = Limits {
+        rate_limit: Some(rate),
+        ..Limits::default()
+    };
+    let app = spawn(Setup::new(Backend::Sqlite).limits(limits)).await;
+    let mut echo = connect(&app.ws_url("/echo")).await.unwrap();
+    for i in 0..10 {
+        echo.feed(Message::text(format!("m{i}"))).await.unwrap();
+    }
+    echo.flush().await.unwrap();
+    let mut echoed = Vec::new();
+    let mut limited = 0;
+    for _ in 0..10 {
+        let text = next_text(&mut echo).await;
+        if text.starts_with('{') {
+            let reply: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(reply["code"], "rate_limited", "{reply}");
+            limited += 1;
+        } else {
+            echoed.push(text);
+        }
+    }
+    assert_eq!(echoed, ["m0", "m1", "m2"], "the burst of 3 went through, in order");
+    assert_eq!(limited, 7);
+}
+
+#[tokio::test]
+async fn the_server_keeps_serving_well_past_its_shutdown_timeout() {
+    let app = spawn(Setup::new(Backend::Sqlite).config(|c| c.shutdown_timeout = Duration::from_millis(50))).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut echo = connect(&app.ws_url("/echo")).await.expect("still listening");
+    send_text(&mut echo, "still here").await;
+    assert_eq!(next_text(&mut echo).await, "still here");
+}
