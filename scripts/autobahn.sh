@@ -10,17 +10,25 @@ cd "$(dirname "$0")/.."
 
 command -v kosoku >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check kosoku
 cargo build --locked --quiet
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-target/debug/pairlink serve --bind "127.0.0.1:$port" --max-message-bytes 16777216 \
+"$target_dir/debug/pairlink" serve --bind "127.0.0.1:$port" --max-message-bytes 16777216 \
   --database-url "sqlite://$work/autobahn.db" >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+ready=false
+for _ in $(seq 1 300); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then ready=true; break; fi
+  kill -0 "$server" 2>/dev/null || break
   sleep 0.1
 done
+if ! $ready; then
+  echo "autobahn: the server did not start on port $port:" >&2
+  cat "$work/server.log" >&2
+  exit 1
+fi
 
 # kosoku exits non-zero when any case is not OK, UNIMPLEMENTED included; the verdict
 # below reads its report instead.

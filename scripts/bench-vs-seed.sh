@@ -74,26 +74,33 @@ new_database() {
   sh "$SEED_GO/seed-data.sh" "$db" "$1" "$ACTIONS" >/dev/null
 }
 
-wait_for_port() {
-  for _ in $(seq 1 600); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+# wait_ready PORT PID [URL]: until the port accepts (and URL answers, if given).
+wait_ready() {
+  for _ in $(seq 1 1200); do
     kill -0 "$2" 2>/dev/null || { say "the server on port $1 exited; see $RESULTS/*.log"; exit 1; }
+    if [ -n "${3:-}" ]; then
+      curl -sf --max-time 1 "$3" >/dev/null 2>&1 && return 0
+    elif (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+      return 0
+    fi
     sleep 0.1
   done
-  say "nothing listens on port $1 after 60 s"; exit 1
+  say "the server on port $1 is not ready after 120 s"; exit 1
 }
 
 # start_pairlink DB PORT LOG, start_seed DB PORT LOG: start a server, set $server_pid.
+# pairlink binds its port before it has loaded the catalogue, so readiness is /healthz
+# answering; the seed binds last, so its port is enough.
 start_pairlink() {
   RUST_LOG=pairlink=warn "$PAIRLINK" serve --bind "127.0.0.1:$2" --database-url "$PG/$1" >"$3" 2>&1 &
   server_pid=$!
-  wait_for_port "$2" "$server_pid"
+  wait_ready "$2" "$server_pid" "http://127.0.0.1:$2/healthz"
 }
 
 start_seed() {
   DATABASE_URL="$PG/$1?sslmode=disable" ADDR="127.0.0.1:$2" "$SEED_BIN" >"$3" 2>&1 &
   server_pid=$!
-  wait_for_port "$2" "$server_pid"
+  wait_ready "$2" "$server_pid"
 }
 
 stop_server() {
@@ -163,18 +170,20 @@ echo "JSON reports and server logs: $RESULTS/"
 # --- optional: pairlink's throughput as the catalogue grows ------------------------------
 if $sweep; then
   echo
-  printf '%-10s %12s %10s %10s %10s %16s\n' quizzes "round trips/s" "p50 µs" "p99 µs" errors "server RSS KiB"
+  printf '%-10s %8s %16s %14s %8s %8s %7s\n' quizzes "start s" "server RSS KiB" "round trips/s" "p50 µs" "p99 µs" errors
   for n in $SWEEP; do
     say "sweep: filling a catalogue of $n quizzes"
     new_database "$n"
+    started=$EPOCHREALTIME
     start_pairlink "$db" "$PAIRLINK_PORT" "$RESULTS/pairlink-sweep-$n.log"
+    ready=$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
     rss=$(rss_kib "$server_pid")
     "$PAIRLINK" bench pairs --url "ws://127.0.0.1:$PAIRLINK_PORT" --pairs "$PAIRS" --duration "$DURATION" \
       --warmup "$WARMUP" --json >"$RESULTS/pairlink-sweep-$n.json"
     stop_server
     psql_admin -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
-    jq -r --arg n "$n" --arg rss "$rss" \
-      '[$n, (.round_trips_per_s | round), .latency_us.p50, .latency_us.p99, .errors_total, $rss] | @tsv' \
-      "$RESULTS/pairlink-sweep-$n.json" | awk -F'\t' '{printf "%-10s %12s %10s %10s %10s %16s\n", $1, $2, $3, $4, $5, $6}'
+    jq -r --arg n "$n" --arg rss "$rss" --arg ready "$ready" \
+      '[$n, $ready, $rss, (.round_trips_per_s | round), .latency_us.p50, .latency_us.p99, .errors_total] | @tsv' \
+      "$RESULTS/pairlink-sweep-$n.json" | awk -F'\t' '{printf "%-10s %8s %16s %14s %8s %8s %7s\n", $1, $2, $3, $4, $5, $6, $7}'
   done
 fi

@@ -59,7 +59,7 @@ impl Application {
         );
         let state = AppState {
             catalog: SharedCatalog::new(catalog),
-            broker: Arc::new(LocalBroker::new()),
+            broker: Arc::new(LocalBroker::new(config.limits.slow_consumer_timeout)),
             sessions: Sessions::new(config.limits),
             held: config.hold.map(HeldMessages::new),
         };

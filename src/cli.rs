@@ -60,6 +60,14 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(1..=65_536))]
     pub queue_capacity: u32,
 
+    /// How long a message may wait for room in a connection's full queue before that client counts as not reading (closed with 1013).
+    #[arg(long, env = "PAIRLINK_SLOW_CONSUMER_TIMEOUT", default_value = "5s", value_parser = positive_duration)]
+    pub slow_consumer_timeout: Duration,
+
+    /// How long a write to a client's socket may stall before that client is disconnected.
+    #[arg(long, env = "PAIRLINK_WRITE_TIMEOUT", default_value = "10s", value_parser = positive_duration)]
+    pub write_timeout: Duration,
+
     /// How often each connection is pinged (e.g. 20s, 500ms).
     #[arg(long, env = "PAIRLINK_PING_INTERVAL", default_value = "20s", value_parser = positive_duration)]
     pub ping_interval: Duration,
@@ -134,6 +142,8 @@ impl ServeArgs {
             limits: Limits {
                 max_message_bytes: args.max_message_bytes as usize,
                 queue_capacity: args.queue_capacity as usize,
+                slow_consumer_timeout: args.slow_consumer_timeout,
+                write_timeout: args.write_timeout,
                 ping_interval: args.ping_interval,
                 idle_timeout: args.idle_timeout,
                 rate_limit: args.rate_limit,
@@ -203,7 +213,8 @@ pub struct BenchPairsArgs {
 
     /// Open loop: this many round trips per second over all pairs, latency counted from
     /// each request's scheduled time. Without it, each pair sends as soon as its last
-    /// round trip is done (closed loop).
+    /// round trip is done (closed loop). A pair wakes at most once a millisecond, so
+    /// above 1000/s per pair it sends in bursts: use more pairs for smooth load.
     #[arg(long, env = "PAIRLINK_BENCH_RATE", value_parser = positive_rate)]
     pub rate: Option<f64>,
 

@@ -9,19 +9,26 @@ use axum::response::Response;
 use axum::routing::get;
 
 use crate::app::AppState;
-use crate::session::{Handler, Incoming};
+use crate::session::{Handler, Incoming, require_upgrade};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/echo", get(echo))
 }
 
-async fn echo(State(app): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+async fn echo(
+    State(app): State<AppState>,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    let upgrade = match require_upgrade(upgrade) {
+        Ok(upgrade) => upgrade,
+        Err(refusal) => return refusal,
+    };
     let admission = match app.sessions.admit() {
         Ok(admission) => admission,
         Err(refusal) => return refusal,
     };
     let (_outbox, inbox) = app.sessions.outbox();
-    let span = tracing::info_span!("session", endpoint = "echo");
+    let span = tracing::debug_span!("session", endpoint = "echo");
     admission.upgrade(upgrade, inbox, Echo, span, || {})
 }
 

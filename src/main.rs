@@ -36,7 +36,14 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // The context says what failed, the root cause why; the layers between
+            // (sqlx wrapping a driver error) would only repeat the cause.
+            let cause = err.root_cause().to_string();
+            if cause == err.to_string() {
+                eprintln!("error: {err}");
+            } else {
+                eprintln!("error: {err}: {cause}");
+            }
             ExitCode::FAILURE
         }
     }

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::extract::ws::Message;
@@ -13,10 +14,12 @@ use crate::session::outbox::{Outbox, PushError};
 
 /// Every connection of this process, by address. The lock is held only for a map
 /// operation and a queue push, never across an `.await`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LocalBroker {
     slots: Mutex<HashMap<Peer, Slot>>,
     next_generation: AtomicU64,
+    /// How long a message may wait for room in a full queue (`--slow-consumer-timeout`).
+    patience: Duration,
 }
 
 #[derive(Debug)]
@@ -26,8 +29,12 @@ struct Slot {
 }
 
 impl LocalBroker {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(patience: Duration) -> Self {
+        Self {
+            slots: Mutex::default(),
+            next_generation: AtomicU64::new(0),
+            patience,
+        }
     }
 
     fn slots(&self) -> MutexGuard<'_, HashMap<Peer, Slot>> {
@@ -68,16 +75,32 @@ impl Broker for LocalBroker {
     }
 
     async fn send(&self, to: Peer, message: Message) -> Result<(), SendError> {
-        let mut slots = self.slots();
-        let slot = slots.get(&to).ok_or(SendError::Offline)?;
-        match slot.outbox.push(message) {
+        let (generation, outbox) = {
+            let slots = self.slots();
+            let slot = slots.get(&to).ok_or(SendError::Offline)?;
+            (slot.generation, slot.outbox.clone())
+        };
+        match outbox.deliver(message, self.patience).await {
             Ok(()) => Ok(()),
             Err(PushError::Full) => {
                 // The outbox has closed the connection; free the address right away so a
                 // reconnecting client is not refused while the old task winds down.
-                slots.remove(&to);
+                self.detach(to, generation).await;
                 Err(SendError::SlowConsumer)
             }
+            Err(PushError::Closed) => Err(SendError::Offline),
+        }
+    }
+
+    async fn post(&self, to: Peer, message: Message) -> Result<(), SendError> {
+        let outbox = self
+            .slots()
+            .get(&to)
+            .map(|slot| slot.outbox.clone())
+            .ok_or(SendError::Offline)?;
+        match outbox.post(message, self.patience).await {
+            Ok(()) => Ok(()),
+            Err(PushError::Full) => Err(SendError::SlowConsumer),
             Err(PushError::Closed) => Err(SendError::Offline),
         }
     }
@@ -101,18 +124,23 @@ mod tests {
 
     #[tokio::test]
     async fn routes_to_the_attached_connection() {
-        let broker = LocalBroker::new();
+        let broker = LocalBroker::new(Duration::from_millis(50));
         assert_eq!(broker.send(peer(), text("x")).await, Err(SendError::Offline));
         let (outbox, mut inbox) = outbox(8);
         broker.attach(peer(), outbox).await;
         assert!(broker.is_online(peer()).await);
-        broker.send(peer(), text("hello")).await.unwrap();
-        assert_eq!(inbox.next().await, Outgoing::Message(text("hello")));
+        let sending = tokio::spawn(async move { broker.send(peer(), text("hello")).await });
+        let Outgoing::Message(message, Some(receipt)) = inbox.next().await else {
+            panic!("a receipted message")
+        };
+        assert_eq!(message, text("hello"));
+        receipt.confirm();
+        sending.await.unwrap().unwrap();
     }
 
     #[tokio::test]
     async fn a_replaced_connection_is_closed_and_its_cleanup_keeps_the_new_one() {
-        let broker = LocalBroker::new();
+        let broker = LocalBroker::new(Duration::from_millis(50));
         let (old, mut old_inbox) = outbox(8);
         let old_generation = broker.attach(peer(), old).await;
         let (new, mut new_inbox) = outbox(8);
@@ -127,16 +155,23 @@ mod tests {
             broker.is_online(peer()).await,
             "old clean-up unregistered the new connection"
         );
-        broker.send(peer(), text("to new")).await.unwrap();
-        assert_eq!(new_inbox.next().await, Outgoing::Message(text("to new")));
+        let reader = async {
+            let Outgoing::Message(message, Some(receipt)) = new_inbox.next().await else {
+                panic!("a message")
+            };
+            receipt.confirm();
+            message
+        };
+        let (sent, message) = tokio::join!(broker.send(peer(), text("to new")), reader);
+        assert_eq!((sent, message), (Ok(()), text("to new")));
     }
 
     #[tokio::test]
     async fn a_slow_consumer_is_dropped_from_the_map() {
-        let broker = LocalBroker::new();
+        let broker = LocalBroker::new(Duration::from_millis(50));
         let (outbox, _inbox) = outbox(1);
+        outbox.push(text("1")).unwrap();
         broker.attach(peer(), outbox).await;
-        broker.send(peer(), text("1")).await.unwrap();
         assert_eq!(broker.send(peer(), text("2")).await, Err(SendError::SlowConsumer));
         assert!(!broker.is_online(peer()).await);
     }

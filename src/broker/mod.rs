@@ -74,6 +74,11 @@ pub trait Broker: Send + Sync + 'static {
     /// Whether a connection holds `peer` right now.
     async fn is_online(&self, peer: Peer) -> bool;
 
-    /// Queues `message` for the connection holding `to`.
+    /// Delivers `message` to the connection holding `to`: returns once it has been
+    /// written to that client's socket, or why it was not.
     async fn send(&self, to: Peer, message: Message) -> Result<(), SendError>;
+
+    /// Queues `message` for the connection holding `to` without waiting for the write.
+    /// For messages whose sender was already answered (held draws).
+    async fn post(&self, to: Peer, message: Message) -> Result<(), SendError>;
 }

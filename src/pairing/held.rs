@@ -66,7 +66,9 @@ impl HeldMessages {
         controller: &Outbox,
     ) -> Result<Outcome, ErrorReply> {
         let mut queues = self.0.queues.lock().await;
-        match broker.send(Peer::display(device), message.clone()).await {
+        // Queued on the display's connection, not awaited until written: the lock must
+        // not wait on a display's socket.
+        match broker.post(Peer::display(device), message.clone()).await {
             Ok(()) => return Ok(Outcome::Delivered),
             Err(SendError::SlowConsumer) => {
                 return Err(ErrorReply::new(
@@ -140,10 +142,19 @@ impl Release<'_> {
     /// Delivers, in order, every message held for `device` to its (now attached) display.
     pub async fn deliver_to(mut self, broker: &dyn Broker, device: DeviceId) {
         let Some(queue) = self.0.remove(&device) else { return };
-        for held in queue {
-            if broker.send(Peer::display(device), held.message).await.is_err() {
+        // Queued, not awaited: the display's connection starts only once its 101 is sent.
+        let mut queue = queue.into_iter();
+        for held in queue.by_ref() {
+            if broker.post(Peer::display(device), held.message).await.is_err() {
                 break;
             }
+        }
+        for lost in queue {
+            let reply = ErrorReply::new(
+                ErrorCode::Expired,
+                "the display went away again before the message reached it",
+            );
+            let _ = lost.controller.push(Message::Text(reply.to_json().into()));
         }
     }
 }

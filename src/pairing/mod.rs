@@ -14,7 +14,7 @@ use axum::Router;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 
 use crate::app::AppState;
@@ -23,7 +23,10 @@ use crate::catalog::SharedCatalog;
 use crate::protocol::pairing::{DifficultyRequest, QUEUED, RECEIVED};
 use crate::protocol::{DeviceId, ErrorCode, ErrorReply};
 use crate::session::outbox::Outbox;
-use crate::session::{Handler, Incoming};
+use crate::session::{Handler, Incoming, refuse, require_upgrade};
+
+/// The WebSocket handshake, or why the request is not one (answered after the URL's own checks).
+type Upgrade = Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>;
 use held::{HeldMessages, Outcome};
 
 pub fn router() -> Router<AppState> {
@@ -33,10 +36,14 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /ws/difficulty/unity/{uuid}`: the display.
-async fn display(Path(uuid): Path<String>, State(app): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+async fn display(Path(uuid): Path<String>, State(app): State<AppState>, upgrade: Upgrade) -> Response {
     let device = match uuid.parse::<DeviceId>() {
         Ok(device) => device,
         Err(err) => return refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidUuid, err.to_string()),
+    };
+    let upgrade = match require_upgrade(upgrade) {
+        Ok(upgrade) => upgrade,
+        Err(refusal) => return refusal,
     };
     let Some(held) = app.held.clone() else {
         return accept(app, upgrade, Peer::display(device), |registration| DisplayHandler {
@@ -58,7 +65,7 @@ async fn display(Path(uuid): Path<String>, State(app): State<AppState>, upgrade:
 }
 
 /// `GET /ws/difficulty/android/{uuid}`: the controller, accepted only while its display is connected.
-async fn controller(Path(uuid): Path<String>, State(app): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+async fn controller(Path(uuid): Path<String>, State(app): State<AppState>, upgrade: Upgrade) -> Response {
     let device = match uuid.parse::<DeviceId>() {
         Ok(device) => device,
         Err(err) => return refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidUuid, err.to_string()),
@@ -70,6 +77,10 @@ async fn controller(Path(uuid): Path<String>, State(app): State<AppState>, upgra
             "no display is connected for this UUID; connect the display first".to_owned(),
         );
     }
+    let upgrade = match require_upgrade(upgrade) {
+        Ok(upgrade) => upgrade,
+        Err(refusal) => return refusal,
+    };
     let catalog = app.catalog.clone();
     let held = app.held.clone();
     accept(app, upgrade, Peer::controller(device), |registration| {
@@ -124,14 +135,8 @@ async fn accept<H: Handler + 'static>(
             tokio::spawn(async move { broker.detach(peer, generation).await });
         }
     };
-    let span = tracing::info_span!("session", endpoint = "pairing", role = %peer.role);
+    let span = tracing::debug_span!("session", endpoint = "pairing", role = %peer.role);
     admission.upgrade(upgrade, inbox, handler(registration), span, on_failed)
-}
-
-/// An HTTP error before the upgrade, with the same JSON body shape as in-band errors.
-fn refuse(status: StatusCode, code: ErrorCode, message: String) -> Response {
-    let body = ErrorReply::new(code, message).to_json();
-    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// The display only listens; what it sends is ignored, as in the seed.

@@ -105,6 +105,8 @@ pub enum ErrorCode {
     RateLimited,
     /// HTTP 503 before the upgrade: the server holds `--max-connections` WebSockets.
     ServerFull,
+    /// HTTP 4xx: a plain HTTP request reached a WebSocket URL.
+    NotWebsocket,
 }
 
 /// `{"status":"error","code":"…","message":"…"}`: a failed message; the connection stays open.

@@ -10,8 +10,14 @@ use std::time::Duration;
 pub struct Limits {
     /// Largest message (and frame) a client may send; beyond it the connection is closed with 1009.
     pub max_message_bytes: usize,
-    /// Unsent messages a connection may hold before it counts as a slow consumer (1013).
+    /// Unsent messages a connection may hold.
     pub queue_capacity: usize,
+    /// How long a message for a connection whose queue is full may wait for room before
+    /// that connection counts as a slow consumer and is closed with 1013.
+    pub slow_consumer_timeout: Duration,
+    /// How long a write to a client's socket may stall before the client counts as gone
+    /// and is disconnected (its unconfirmed messages count as not delivered).
+    pub write_timeout: Duration,
     /// How often the server pings each connection.
     pub ping_interval: Duration,
     /// A connection that sent nothing (no frame, no pong) for this long is closed (4002).
@@ -27,6 +33,8 @@ impl Default for Limits {
         Self {
             max_message_bytes: 64 * 1024,
             queue_capacity: 64,
+            slow_consumer_timeout: Duration::from_secs(5),
+            write_timeout: Duration::from_secs(10),
             ping_interval: Duration::from_secs(20),
             idle_timeout: Duration::from_secs(60),
             rate_limit: None,

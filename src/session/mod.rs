@@ -55,16 +55,13 @@ pub fn close_frame(code: u16, reason: &'static str) -> CloseFrame {
     }
 }
 
-/// How long a write may stall before the client is considered gone. A client that
-/// stops reading fills the kernel's buffer first, then this bound applies.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to wait for the client's answer to a close frame we sent.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Messages written per flush when several are queued.
 const WRITE_BATCH: usize = 64;
 /// The socket's read buffer. Protocol messages are tens of bytes; a small buffer keeps
 /// an idle connection cheap, and longer messages still arrive (the buffer grows to fit).
-const READ_BUFFER_BYTES: usize = 1024;
+const READ_BUFFER_BYTES: usize = 128;
 /// Bytes gathered before a write reaches the socket, unless flushed earlier.
 const WRITE_BUFFER_BYTES: usize = 4096;
 
@@ -148,6 +145,27 @@ impl Sessions {
             Err(_) => self.0.tracker.len(),
         }
     }
+}
+
+/// An HTTP error before the upgrade, with the same JSON body as in-band errors.
+pub fn refuse(status: StatusCode, code: ErrorCode, message: String) -> Response {
+    let body = ErrorReply::new(code, message).to_json();
+    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// The upgrade from a request, or the JSON refusal for a request that is not a
+/// WebSocket handshake (a plain GET from curl or a browser tab, a wrong method …).
+#[allow(clippy::result_large_err)]
+pub fn require_upgrade(
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<WebSocketUpgrade, Response> {
+    upgrade.map_err(|rejection| {
+        refuse(
+            rejection.status(),
+            ErrorCode::NotWebsocket,
+            format!("this URL takes a WebSocket handshake: {}", rejection.body_text()),
+        )
+    })
 }
 
 /// A connection slot, held from before the 101 until the connection ends.
@@ -246,18 +264,18 @@ async fn run(mut socket: WebSocket, mut inbox: Inbox, mut handler: impl Handler,
         tokio::select! {
             biased;
             outgoing = inbox.next() => match outgoing {
-                Outgoing::Message(message) => {
-                    if write_queued(&mut socket, &mut inbox, message).await.is_err() {
+                Outgoing::Message(message, receipt) => {
+                    if write_queued(&mut socket, &mut inbox, message, receipt, limits.write_timeout).await.is_err() {
                         break End::Gone;
                     }
                 }
                 Outgoing::Close(frame) => break End::Close(frame),
             },
             () = shutdown.cancelled() => {
-                // Flush what was accepted before the signal, then say goodbye.
-                if let Some(Outgoing::Message(first)) = inbox.try_next() {
-                    if write_queued(&mut socket, &mut inbox, first).await.is_err() {
-                        break End::Gone;
+                // Flush everything accepted before the signal, then say goodbye.
+                while let Some(Outgoing::Message(message, receipt)) = inbox.try_next() {
+                    if write_queued(&mut socket, &mut inbox, message, receipt, limits.write_timeout).await.is_err() {
+                        break;
                     }
                 }
                 break End::Close(close_frame(close_code::GOING_AWAY, "going away"));
@@ -266,7 +284,7 @@ async fn run(mut socket: WebSocket, mut inbox: Inbox, mut handler: impl Handler,
                 match keepalive.on_timer(Instant::now()) {
                     Tick::Idle => break End::Fail(close_frame(close_code::IDLE_TIMEOUT, "idle timeout")),
                     Tick::Ping => {
-                        if send(&mut socket, Message::Ping(Bytes::new())).await.is_err() {
+                        if send(&mut socket, Message::Ping(Bytes::new()), limits.write_timeout).await.is_err() {
                             break End::Gone;
                         }
                     }
@@ -291,10 +309,12 @@ async fn run(mut socket: WebSocket, mut inbox: Inbox, mut handler: impl Handler,
                 let reply = if rate_limiter.as_ref().is_some_and(|limiter| limiter.check().is_err()) {
                     Some(rate_limited(limits.rate_limit))
                 } else {
-                    handler.on_message(message).await
+                    // Boxed so that the handler's state does not enlarge every idle
+                    // connection; one small allocation per message.
+                    Box::pin(handler.on_message(message)).await
                 };
                 if let Some(reply) = reply {
-                    if send(&mut socket, reply).await.is_err() {
+                    if send(&mut socket, reply, limits.write_timeout).await.is_err() {
                         break End::Gone;
                     }
                 }
@@ -302,7 +322,8 @@ async fn run(mut socket: WebSocket, mut inbox: Inbox, mut handler: impl Handler,
         }
     };
     handler.on_end().await;
-    finish(socket, end).await;
+    // Boxed: the closing path is cold, and inline it would enlarge every idle connection.
+    Box::pin(finish(socket, end, limits.write_timeout)).await;
 }
 
 fn rate_limited(limit: Option<RateLimit>) -> Message {
@@ -362,46 +383,61 @@ impl Keepalive {
     }
 }
 
-async fn send(socket: &mut WebSocket, message: Message) -> Result<(), ()> {
-    match tokio::time::timeout(WRITE_TIMEOUT, socket.send(message)).await {
+async fn send(socket: &mut WebSocket, message: Message, timeout: Duration) -> Result<(), ()> {
+    match Box::pin(tokio::time::timeout(timeout, socket.send(message))).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(()),
     }
 }
 
-/// Writes `first` and whatever else is already queued, then flushes once.
-async fn write_queued(socket: &mut WebSocket, inbox: &mut Inbox, first: Message) -> Result<(), ()> {
+/// Writes `first` and whatever else is already queued, then flushes once; confirms the
+/// receipts of what was flushed. On failure the receipts are dropped unconfirmed, and
+/// their senders learn that those messages were not delivered.
+async fn write_queued(
+    socket: &mut WebSocket,
+    inbox: &mut Inbox,
+    first: Message,
+    receipt: Option<outbox::Receipt>,
+    timeout: Duration,
+) -> Result<(), ()> {
+    let mut receipts: Vec<outbox::Receipt> = receipt.into_iter().collect();
     let write = async {
         socket.feed(first).await?;
         for _ in 1..WRITE_BATCH {
             match inbox.try_next() {
-                Some(Outgoing::Message(message)) => socket.feed(message).await?,
+                Some(Outgoing::Message(message, receipt)) => {
+                    receipts.extend(receipt);
+                    socket.feed(message).await?;
+                }
                 // A close stays in the queue for the main loop to act on.
                 _ => break,
             }
         }
         socket.flush().await
     };
-    match tokio::time::timeout(WRITE_TIMEOUT, write).await {
-        Ok(Ok(())) => Ok(()),
+    match Box::pin(tokio::time::timeout(timeout, write)).await {
+        Ok(Ok(())) => {
+            receipts.into_iter().for_each(outbox::Receipt::confirm);
+            Ok(())
+        }
         _ => Err(()),
     }
 }
 
 /// Sends the closing frame (if there is one to send) and waits briefly for the reply.
-async fn finish(mut socket: WebSocket, end: End) {
+async fn finish(mut socket: WebSocket, end: End, timeout: Duration) {
     let (frame, await_reply) = match end {
         End::Gone => return,
         End::ClosedByClient => {
             // Sends the close reply the WebSocket layer queued.
-            let _ = tokio::time::timeout(WRITE_TIMEOUT, socket.flush()).await;
+            let _ = tokio::time::timeout(timeout, socket.flush()).await;
             return;
         }
         End::Close(frame) => (frame, true),
         End::Fail(frame) => (frame, false),
     };
     tracing::debug!(code = frame.code, reason = %frame.reason, "closing connection");
-    if send(&mut socket, Message::Close(Some(frame))).await.is_err() || !await_reply {
+    if send(&mut socket, Message::Close(Some(frame)), timeout).await.is_err() || !await_reply {
         return;
     }
     // Read until the client's close arrives (the stream then ends), discarding the rest.

@@ -6,12 +6,19 @@
 //! per connection here), while this queue allocates nothing until the first message.
 //! It also carries the close request (4001 replaced, 1013 slow consumer, 1001 going
 //! away), which must get through even when the queue is full.
+//!
+//! A full queue alone does not prove a slow client: a sender can push a burst faster
+//! than the connection's task gets the CPU. Point-to-point senders therefore use
+//! [`Outbox::send`], which waits (with a bound) for room; only a queue that stays full
+//! that long marks a slow consumer. Fan-out senders, which must not wait on one member,
+//! use [`Outbox::push`].
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, oneshot};
 
 use super::{close_code, close_frame};
 
@@ -27,11 +34,24 @@ pub enum PushError {
 }
 
 /// What the connection's task should do next.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub enum Outgoing {
-    Message(Message),
+    /// Write this message; once it is flushed to the socket, confirm the receipt if any.
+    Message(Message, Option<Receipt>),
     /// Send this close frame, then end the connection.
     Close(CloseFrame),
+}
+
+/// Confirms to a waiting sender that its message reached the client's socket. Dropped
+/// unconfirmed (the write failed, the connection ended first), the sender learns that
+/// its message was not delivered.
+#[derive(Debug)]
+pub struct Receipt(oneshot::Sender<()>);
+
+impl Receipt {
+    pub fn confirm(self) {
+        let _ = self.0.send(());
+    }
 }
 
 /// Creates a queue holding at most `capacity` unsent messages.
@@ -44,6 +64,7 @@ pub fn outbox(capacity: usize) -> (Outbox, Inbox) {
             open: true,
         }),
         ready: Notify::new(),
+        room: Notify::new(),
     });
     (Outbox(shared.clone()), Inbox(shared))
 }
@@ -59,12 +80,15 @@ pub struct Inbox(Arc<Shared>);
 #[derive(Debug)]
 struct Shared {
     state: Mutex<State>,
+    /// Wakes the connection's task: a message or a close is waiting.
     ready: Notify,
+    /// Wakes senders waiting in [`Outbox::send`]: the queue has room again.
+    room: Notify,
 }
 
 #[derive(Debug)]
 struct State {
-    queue: VecDeque<Message>,
+    queue: VecDeque<(Message, Option<Receipt>)>,
     capacity: usize,
     /// Set once; the first close request wins.
     close: Option<CloseFrame>,
@@ -92,24 +116,88 @@ impl Outbox {
             return Err(PushError::Closed);
         }
         if state.queue.len() >= state.capacity {
-            tracing::warn!(
-                queued = state.queue.len(),
-                "closing a connection whose client stopped reading (outbound queue full)"
-            );
-            state.queue.clear();
-            state.close = Some(close_frame(
-                close_code::SLOW_CONSUMER,
-                "slow consumer: outbound queue full",
-            ));
-            state.open = false;
             drop(state);
-            self.0.ready.notify_one();
+            self.close_slow_consumer();
             return Err(PushError::Full);
         }
-        state.queue.push_back(message);
+        state.queue.push_back((message, None));
         drop(state);
         self.0.ready.notify_one();
         Ok(())
+    }
+
+    /// Delivers a message: queues it, waiting up to `patience` for room if the queue is
+    /// full, then waits until the connection has flushed it to the client's socket.
+    ///
+    /// A queue that stays full for `patience` belongs to a client that stopped reading:
+    /// it is closed with 1013 and this returns [`PushError::Full`]. A connection that ends
+    /// before the message is written returns [`PushError::Closed`].
+    pub async fn deliver(&self, message: Message, patience: Duration) -> Result<(), PushError> {
+        let (receipt, delivered) = oneshot::channel();
+        self.enqueue(message, Some(Receipt(receipt)), patience).await?;
+        delivered.await.map_err(|_| PushError::Closed)
+    }
+
+    /// Queues a message, waiting up to `patience` for room like [`Outbox::deliver`], but
+    /// not for the write.
+    pub async fn post(&self, message: Message, patience: Duration) -> Result<(), PushError> {
+        self.enqueue(message, None, patience).await
+    }
+
+    async fn enqueue(&self, message: Message, receipt: Option<Receipt>, patience: Duration) -> Result<(), PushError> {
+        let mut item = Some((message, receipt));
+        if let Some(result) = self.try_enqueue(&mut item) {
+            return result;
+        }
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            // Registered before looking again, so a pop in between is not missed.
+            let room = self.0.room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            if let Some(result) = self.try_enqueue(&mut item) {
+                return result;
+            }
+            if tokio::time::timeout_at(deadline, room).await.is_err() {
+                self.close_slow_consumer();
+                return Err(PushError::Full);
+            }
+        }
+    }
+
+    /// Queues `item` if there is room: `None` when the queue is full.
+    fn try_enqueue(&self, item: &mut Option<(Message, Option<Receipt>)>) -> Option<Result<(), PushError>> {
+        let mut state = self.0.lock();
+        if !state.open {
+            return Some(Err(PushError::Closed));
+        }
+        if state.queue.len() >= state.capacity {
+            return None;
+        }
+        state.queue.push_back(item.take().expect("queued once"));
+        drop(state);
+        self.0.ready.notify_one();
+        Some(Ok(()))
+    }
+
+    fn close_slow_consumer(&self) {
+        let mut state = self.0.lock();
+        if !state.open {
+            return;
+        }
+        tracing::warn!(
+            queued = state.queue.len(),
+            "closing a connection whose client stopped reading (outbound queue full)"
+        );
+        state.queue.clear();
+        state.close = Some(close_frame(
+            close_code::SLOW_CONSUMER,
+            "slow consumer: outbound queue full",
+        ));
+        state.open = false;
+        drop(state);
+        self.0.ready.notify_one();
+        self.0.room.notify_waiters();
     }
 
     /// Asks the connection to send what is already queued, then close with `frame`.
@@ -134,6 +222,7 @@ impl Outbox {
         state.open = false;
         drop(state);
         self.0.ready.notify_one();
+        self.0.room.notify_waiters();
     }
 
     /// Whether two handles reach the same connection.
@@ -157,8 +246,13 @@ impl Inbox {
     /// Like [`Inbox::next`], without waiting.
     pub fn try_next(&mut self) -> Option<Outgoing> {
         let mut state = self.0.lock();
-        if let Some(message) = state.queue.pop_front() {
-            return Some(Outgoing::Message(message));
+        if let Some((message, receipt)) = state.queue.pop_front() {
+            let was_full = state.queue.len() + 1 == state.capacity;
+            drop(state);
+            if was_full {
+                self.0.room.notify_waiters();
+            }
+            return Some(Outgoing::Message(message, receipt));
         }
         state.close.clone().map(Outgoing::Close)
     }
@@ -174,6 +268,8 @@ impl Drop for Inbox {
         let mut state = self.0.lock();
         state.open = false;
         state.queue.clear();
+        drop(state);
+        self.0.room.notify_waiters();
     }
 }
 
@@ -201,9 +297,9 @@ mod tests {
         outbox.push(text("b")).unwrap();
         outbox.close(close(1001));
         assert_eq!(outbox.push(text("c")), Err(PushError::Closed));
-        assert_eq!(inbox.next().await, Outgoing::Message(text("a")));
-        assert_eq!(inbox.next().await, Outgoing::Message(text("b")));
-        assert_eq!(inbox.next().await, Outgoing::Close(close(1001)));
+        assert!(matches!(inbox.next().await, Outgoing::Message(m, None) if m == text("a")));
+        assert!(matches!(inbox.next().await, Outgoing::Message(m, None) if m == text("b")));
+        assert!(matches!(inbox.next().await, Outgoing::Close(f) if f == close(1001)));
     }
 
     #[tokio::test]
@@ -225,7 +321,7 @@ mod tests {
         let (outbox, mut inbox) = outbox(2);
         outbox.push(text("a")).unwrap();
         outbox.abort(close(4001));
-        assert_eq!(inbox.next().await, Outgoing::Close(close(4001)));
+        assert!(matches!(inbox.next().await, Outgoing::Close(f) if f == close(4001)));
     }
 
     #[tokio::test]
@@ -234,7 +330,56 @@ mod tests {
         let waiter = tokio::spawn(async move { inbox.next().await });
         tokio::task::yield_now().await;
         outbox.push(text("late")).unwrap();
-        assert_eq!(waiter.await.unwrap(), Outgoing::Message(text("late")));
+        assert!(matches!(waiter.await.unwrap(), Outgoing::Message(m, None) if m == text("late")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delivery_waits_for_room_and_for_the_write() {
+        let (outbox, mut inbox) = outbox(1);
+        outbox.push(text("a")).unwrap();
+        let sender = {
+            let outbox = outbox.clone();
+            tokio::spawn(async move { outbox.deliver(text("b"), Duration::from_secs(5)).await })
+        };
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(matches!(inbox.next().await, Outgoing::Message(m, None) if m == text("a")));
+        let Outgoing::Message(b, Some(receipt)) = inbox.next().await else {
+            panic!("b with a receipt")
+        };
+        assert_eq!(b, text("b"));
+        assert!(!sender.is_finished(), "not delivered before it is written");
+        receipt.confirm();
+        assert_eq!(sender.await.unwrap(), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_message_dropped_unwritten_is_not_delivered() {
+        let (outbox, mut inbox) = outbox(1);
+        let sender = {
+            let outbox = outbox.clone();
+            tokio::spawn(async move { outbox.deliver(text("lost"), Duration::from_secs(5)).await })
+        };
+        let Outgoing::Message(_, receipt) = inbox.next().await else {
+            panic!("the message")
+        };
+        drop(receipt); // the write failed
+        assert_eq!(sender.await.unwrap(), Err(PushError::Closed));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_queue_that_stays_full_closes_the_connection_after_the_patience() {
+        let (outbox, mut inbox) = outbox(1);
+        outbox.push(text("a")).unwrap();
+        let started = tokio::time::Instant::now();
+        assert_eq!(
+            outbox.deliver(text("b"), Duration::from_secs(5)).await,
+            Err(PushError::Full)
+        );
+        assert_eq!(started.elapsed(), Duration::from_secs(5));
+        match inbox.next().await {
+            Outgoing::Close(frame) => assert_eq!(frame.code, 1013),
+            other => panic!("expected the close, got {other:?}"),
+        }
     }
 
     #[test]

@@ -74,6 +74,17 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// A placeholder that owns nothing, left behind when a database moves on.
+    fn none() -> Self {
+        Self {
+            url: "sqlite://unused".parse().unwrap(),
+            _dir: None,
+            postgres_name: None,
+        }
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let Some(name) = self.postgres_name.take() else { return };
@@ -104,6 +115,19 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Stops the server and starts a new one (default settings) on the same database.
+    pub async fn restart(mut self) -> TestApp {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server stops cleanly");
+        }
+        let database = std::mem::replace(&mut self.database, TestDatabase::none());
+        let config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), database.url.clone());
+        start(config, database).await
+    }
+
     /// Stops the server as SIGTERM would and waits until it has finished.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -193,6 +217,10 @@ pub async fn spawn(setup: Setup) -> TestApp {
     let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), database.url.clone());
     config.limits = setup.limits;
     (setup.configure)(&mut config);
+    start(config, database).await
+}
+
+async fn start(config: ServeConfig, database: TestDatabase) -> TestApp {
     let app = Application::build(config).await.expect("server builds");
     let addr = app.local_addr();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -258,7 +286,7 @@ macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {
         mod sqlite {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $scenario() {
                     super::$scenario(pairlink::db::Backend::Sqlite).await;
                 }
@@ -266,7 +294,7 @@ macro_rules! on_both_backends {
         }
         mod postgres {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $scenario() {
                     super::$scenario(pairlink::db::Backend::Postgres).await;
                 }

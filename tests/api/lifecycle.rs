@@ -249,37 +249,83 @@ async fn shutdown_flushes_everything_accepted_then_closes_every_client_with_1001
     stopping.await.unwrap();
 }
 
-#[tokio::test]
-async fn a_display_that_stops_reading_is_closed_with_1013_and_the_controller_told() {
-    let limits = Limits {
-        queue_capacity: 4,
-        ..Limits::default()
-    };
-    let app = spawn(Setup::new(Backend::Sqlite).limits(limits)).await;
-    // A tiny receive buffer makes the server's writes stall soon.
+/// Connects a display whose socket has a tiny receive buffer and that never reads.
+async fn stalled_display(app: &TestApp) -> Ws2 {
     let socket = TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(2048).unwrap();
     let stream = socket.connect(app.addr).await.unwrap();
-    let (mut display, _) = tokio_tungstenite::client_async(app.ws_url(&format!("/ws/difficulty/unity/{UUID}")), stream)
+    let (display, _) = tokio_tungstenite::client_async(app.ws_url(&format!("/ws/difficulty/unity/{UUID}")), stream)
         .await
         .unwrap();
-    let controller = app.controller(UUID).await;
-    let (mut sink, mut acks) = controller.split();
+    display
+}
 
+type Ws2 = tokio_tungstenite::WebSocketStream<TcpStream>;
+
+#[tokio::test]
+async fn a_display_whose_socket_stalls_is_dropped_and_its_controller_told() {
+    let limits = Limits {
+        write_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let app = spawn(Setup::new(Backend::Sqlite).limits(limits)).await;
+    let _display = stalled_display(&app).await;
+    let (mut sink, mut replies) = app.controller(UUID).await.split();
+
+    // One draw at a time is answered only once written; when the display's socket stops
+    // taking data, the write stalls and the display is dropped.
+    let mut received = 0usize;
+    let last = loop {
+        sink.send(Message::text(r#"{"difficulty":1}"#)).await.unwrap();
+        let reply = tokio::time::timeout(PATIENCE, replies.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let reply: serde_json::Value = serde_json::from_str(reply.to_text().unwrap()).unwrap();
+        if reply["status"] != "received" {
+            break reply;
+        }
+        received += 1;
+    };
+    assert_eq!(last["code"], "display_offline", "{last}");
+    assert!(received > 0, "draws went through before the display's socket filled");
+
+    // The UUID is free again: a new display connects and receives.
+    let mut display = app.display(UUID).await;
+    sink.send(Message::text(r#"{"difficulty":1}"#)).await.unwrap();
+    assert!(next_json(&mut display).await["quiz_id"].is_array());
+}
+
+#[tokio::test]
+async fn a_connection_whose_queue_stays_full_is_closed_with_1013() {
+    // Held draws are queued without waiting for their write, so they can fill the
+    // queue of a display that does not read.
+    let limits = Limits {
+        queue_capacity: 8,
+        write_timeout: Duration::from_secs(30),
+        slow_consumer_timeout: Duration::from_millis(200),
+        ..Limits::default()
+    };
+    let app = spawn(Setup::new(Backend::Sqlite).limits(limits).config(|c| {
+        c.hold = Some(HoldPolicy {
+            hold_for: Duration::from_secs(30),
+            hold_max: 8,
+        })
+    }))
+    .await;
+    let mut display = stalled_display(&app).await;
+    let (mut sink, mut replies) = app.controller(UUID).await.split();
     let reader = tokio::spawn(async move {
-        let mut received = 0usize;
         loop {
-            let reply = tokio::time::timeout(PATIENCE, acks.next())
+            let reply = tokio::time::timeout(PATIENCE, replies.next())
                 .await
                 .unwrap()
                 .unwrap()
                 .unwrap();
             let reply: serde_json::Value = serde_json::from_str(reply.to_text().unwrap()).unwrap();
-            if reply["status"] == "received" {
-                received += 1;
-            } else {
-                assert_eq!(reply["code"], "display_offline", "{reply}");
-                return received;
+            if reply["status"] == "error" {
+                return reply;
             }
         }
     });
@@ -290,11 +336,11 @@ async fn a_display_that_stops_reading_is_closed_with_1013_and_the_controller_tol
             }
         }
     });
-    let received = reader.await.unwrap();
+    let error = reader.await.unwrap();
     writer.abort();
-    assert!(received > 0, "some draws went through before the display fell behind");
+    assert_eq!(error["code"], "display_offline", "{error}");
 
-    // The display, reading at last, finds what the kernel held, then the close.
+    // The display, reading at last, finds what its socket held, then the 1013 close.
     loop {
         let message = tokio::time::timeout(PATIENCE, display.next())
             .await
@@ -408,4 +454,31 @@ async fn the_server_keeps_serving_well_past_its_shutdown_timeout() {
     let mut echo = connect(&app.ws_url("/echo")).await.expect("still listening");
     send_text(&mut echo, "still here").await;
     assert_eq!(next_text(&mut echo).await, "still here");
+}
+
+#[tokio::test]
+async fn a_burst_from_a_controller_does_not_count_as_a_slow_display() {
+    // The display reads promptly; the controller sends far more draws at once than the
+    // display's queue holds. Only a display that stops reading is a slow consumer.
+    let limits = Limits {
+        queue_capacity: 4,
+        ..Limits::default()
+    };
+    let app = spawn(Setup::new(Backend::Sqlite).limits(limits)).await;
+    let mut display = app.display(UUID).await;
+    let mut controller = app.controller(UUID).await;
+    const BURST: usize = 500;
+    for _ in 0..BURST {
+        controller.feed(Message::text(r#"{"difficulty":1}"#)).await.unwrap();
+    }
+    controller.flush().await.unwrap();
+    let reading = tokio::spawn(async move {
+        for _ in 0..BURST {
+            assert!(next_json(&mut display).await["quiz_id"].is_array());
+        }
+    });
+    for i in 0..BURST {
+        assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#, "ack {i}");
+    }
+    reading.await.unwrap();
 }

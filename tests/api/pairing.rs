@@ -148,6 +148,11 @@ async fn a_newer_controller_replaces_the_older_one(backend: Backend) {
     send_text(&mut new, r#"{"difficulty":1}"#).await;
     assert_eq!(next_json(&mut display).await["action_id"], 1);
     assert_eq!(next_text(&mut new).await, r#"{"status":"received"}"#);
+
+    // The old controller's clean-up left the new one registered: a third replaces it.
+    let _third = app.controller(UUID).await;
+    let frame = next_close(&mut new).await;
+    assert_eq!(u16::from(frame.code), 4001);
 }
 
 async fn a_controller_outlives_its_display_and_works_again_after_reconnect(backend: Backend) {

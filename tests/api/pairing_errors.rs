@@ -191,3 +191,36 @@ async fn a_controller_in_a_browser_can_send_text_frames_that_span_fragments() {
     let draw = next_json(&mut display).await;
     assert!(draw["quiz_id"].is_array(), "{draw}");
 }
+
+/// Sends a plain HTTP GET (no upgrade headers) and returns the status and JSON body.
+async fn plain_get(app: &TestApp, path: &str) -> (u16, serde_json::Value) {
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response[9..12].parse().unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(
+        head.to_ascii_lowercase().contains("content-type: application/json"),
+        "{head}"
+    );
+    (status, serde_json::from_str(body).unwrap())
+}
+
+#[tokio::test]
+async fn a_plain_http_request_gets_the_same_json_errors() {
+    let app = spawn_default(Backend::Sqlite).await;
+    let (status, body) = plain_get(&app, "/ws/difficulty/unity/nope").await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("invalid_uuid")));
+    let (status, body) = plain_get(&app, &format!("/ws/difficulty/android/{UUID}")).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("display_offline")));
+
+    let _display = app.display(UUID).await;
+    let (status, body) = plain_get(&app, &format!("/ws/difficulty/android/{UUID}")).await;
+    assert!((400..500).contains(&status), "{status}");
+    assert_eq!(body["code"], "not_websocket");
+    let (status, body) = plain_get(&app, "/echo").await;
+    assert!((400..500).contains(&status), "{status}");
+    assert_eq!(body["code"], "not_websocket");
+}

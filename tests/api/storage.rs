@@ -36,7 +36,7 @@ async fn serve_loads_the_demo_content_once(backend: Backend) {
         );
     }
     // A second start on the same database adds nothing.
-    store::seed_demo_if_empty(&db).await.unwrap();
+    let _app = app.restart().await;
     assert_eq!(count(&db, "quizzes").await, quizzes);
     assert_eq!(count(&db, "actions").await, actions);
 }
@@ -199,6 +199,7 @@ async fn migrate_is_repeatable_and_adopts_a_seed_schema(backend: Backend) {
 }
 
 async fn imported_content_is_drawn_after_a_restart(backend: Backend) {
+    const UUID: &str = "5c6f1a2b-3d4e-4f50-8a1b-2c3d4e5f6071";
     let app = spawn_default(backend).await;
     let dir = tempfile::tempdir().unwrap();
     let file = write_file(
@@ -218,8 +219,19 @@ async fn imported_content_is_drawn_after_a_restart(backend: Backend) {
         ],
     );
     assert!(out.status.success(), "{out:?}");
-    let db = app.database.connect().await;
-    let catalog = store::load(&db).await.unwrap();
-    let draw = catalog.draw(9, &mut rand::rng()).unwrap();
-    assert_eq!((draw.quiz_id, draw.action_id), (vec![900], 900));
+
+    // The running server keeps drawing from the catalogue it loaded at start-up.
+    {
+        let _display = app.display(UUID).await;
+        let mut controller = app.controller(UUID).await;
+        send_text(&mut controller, r#"{"difficulty":9}"#).await;
+        assert_eq!(next_json(&mut controller).await["code"], "no_content");
+    }
+
+    let app = app.restart().await;
+    let mut display = app.display(UUID).await;
+    let mut controller = app.controller(UUID).await;
+    send_text(&mut controller, r#"{"difficulty":9}"#).await;
+    assert_eq!(next_text(&mut display).await, r#"{"quiz_id":[900],"action_id":900}"#);
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
 }
