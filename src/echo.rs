@@ -29,7 +29,7 @@ async fn echo(
     };
     let (_outbox, inbox) = app.sessions.outbox();
     let span = tracing::debug_span!("session", endpoint = "echo");
-    admission.upgrade(upgrade, inbox, Echo, span, || {})
+    admission.upgrade(upgrade, inbox, Echo, span)
 }
 
 struct Echo;

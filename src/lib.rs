@@ -2,7 +2,7 @@
 //!
 //! Code tour, in reading order:
 //! - [`app`]: builds and runs the server; the routes; the state handlers share.
-//! - [`pairing`]: the seed's display/controller protocol over WebSocket.
+//! - [`pairing`]: the seed's display/controller protocol over WebSocket; [`echo`]: `/echo`.
 //! - [`session`]: one WebSocket connection as an actor that alone owns its socket, with
 //!   its bounded [`session::outbox`].
 //! - [`broker`]: the seam through which a message reaches another connection
@@ -10,13 +10,14 @@
 //! - [`catalog`]: quizzes and actions in memory for O(1) draws, and their database rows.
 //! - [`protocol`]: every message and identifier on the wire, parsed once.
 //! - [`bench`]: `pairlink bench`, a load generator for any server speaking the protocol.
-//! - [`db`], [`config`], [`cli`], [`telemetry`]: the edges.
+//! - [`db`], [`config`], [`cli`], [`commands`], [`listener`], [`telemetry`]: the edges.
 
 pub mod app;
 pub mod bench;
 pub mod broker;
 pub mod catalog;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod db;
 pub mod echo;

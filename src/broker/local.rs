@@ -40,15 +40,6 @@ impl LocalBroker {
     fn slots(&self) -> MutexGuard<'_, HashMap<Peer, Slot>> {
         self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-
-    /// How many connections are registered (displays and controllers).
-    pub fn len(&self) -> usize {
-        self.slots().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[async_trait]

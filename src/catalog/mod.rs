@@ -88,10 +88,6 @@ impl SharedCatalog {
     pub fn replace(&self, catalog: Catalog) {
         self.0.store(Arc::new(catalog));
     }
-
-    pub fn snapshot(&self) -> Arc<Catalog> {
-        self.0.load_full()
-    }
 }
 
 #[cfg(test)]

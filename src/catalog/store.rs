@@ -24,8 +24,8 @@ pub async fn load(db: &Database) -> anyhow::Result<Catalog> {
 }
 
 async fn ids_by_difficulty(db: &Database, sql: &str) -> Result<Vec<(i32, i32)>, sqlx::Error> {
-    // Streamed rather than fetched whole: a million-row catalogue should not need a
-    // million decoded rows in memory at once.
+    // Streamed rather than fetched whole: only the id pairs are kept, not a million
+    // decoded rows at once.
     sqlx::query_as::<_, (i32, i32)>(sql)
         .fetch(db.pool())
         .try_collect()

@@ -93,18 +93,31 @@ async fn controller(Path(uuid): Path<String>, State(app): State<AppState>, upgra
     .await
 }
 
-/// A connection's hold on its pairing address, released when the connection ends.
+/// A connection's hold on its pairing address, released when the connection ends:
+/// by [`Registration::release`] in the normal course, or, if the connection never
+/// started or its task panicked, when this is dropped.
 struct Registration {
     peer: Peer,
     generation: Generation,
     broker: Arc<dyn Broker>,
     /// This connection's own queue, for answers that arrive later (held messages expiring).
     outbox: Outbox,
+    released: bool,
 }
 
 impl Registration {
-    async fn release(&self) {
+    async fn release(&mut self) {
         self.broker.detach(self.peer, self.generation).await;
+        self.released = true;
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if !self.released {
+            let (broker, peer, generation) = (self.broker.clone(), self.peer, self.generation);
+            tokio::spawn(async move { broker.detach(peer, generation).await });
+        }
     }
 }
 
@@ -128,15 +141,10 @@ async fn accept<H: Handler + 'static>(
         generation,
         broker: app.broker.clone(),
         outbox,
-    };
-    let on_failed = {
-        let broker = app.broker.clone();
-        move || {
-            tokio::spawn(async move { broker.detach(peer, generation).await });
-        }
+        released: false,
     };
     let span = tracing::debug_span!("session", endpoint = "pairing", role = %peer.role);
-    admission.upgrade(upgrade, inbox, handler(registration), span, on_failed)
+    admission.upgrade(upgrade, inbox, handler(registration), span)
 }
 
 /// The display only listens; what it sends is ignored, as in the seed.

@@ -177,14 +177,13 @@ pub struct Admission {
 
 impl Admission {
     /// Answers `upgrade` with the shared limits and, once upgraded, runs the connection
-    /// with `handler`. `on_failed` runs instead if the upgrade never completes.
+    /// with `handler`. If the upgrade never completes, the handler is dropped unused.
     pub fn upgrade<H: Handler + 'static>(
         self,
         upgrade: WebSocketUpgrade,
         inbox: Inbox,
         handler: H,
         span: Span,
-        on_failed: impl FnOnce() + Send + 'static,
     ) -> Response {
         let limits = self.sessions.0.limits;
         upgrade
@@ -193,10 +192,7 @@ impl Admission {
             .max_write_buffer_size(WRITE_BUFFER_BYTES + 2 * limits.max_message_bytes)
             .max_message_size(limits.max_message_bytes)
             .max_frame_size(limits.max_message_bytes)
-            .on_failed_upgrade(move |err| {
-                tracing::debug!(%err, "WebSocket upgrade failed");
-                on_failed();
-            })
+            .on_failed_upgrade(|err| tracing::debug!(%err, "WebSocket upgrade failed"))
             .on_upgrade(move |socket| {
                 async move {
                     tracing::debug!("connected");

@@ -224,11 +224,6 @@ impl Outbox {
         self.0.ready.notify_one();
         self.0.room.notify_waiters();
     }
-
-    /// Whether two handles reach the same connection.
-    pub fn same_connection(&self, other: &Outbox) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
 }
 
 impl Inbox {
