@@ -193,15 +193,9 @@ impl Admission {
             .max_message_size(limits.max_message_bytes)
             .max_frame_size(limits.max_message_bytes)
             .on_failed_upgrade(|err| tracing::debug!(%err, "WebSocket upgrade failed"))
-            .on_upgrade(move |socket| {
-                async move {
-                    tracing::debug!("connected");
-                    run(socket, inbox, handler, &self.sessions).await;
-                    tracing::debug!("disconnected");
-                    drop(self);
-                }
-                .instrument(span)
-            })
+            // The connection's future is handed over as it is: wrapping it in another
+            // async block would store the socket and handler twice.
+            .on_upgrade(move |socket| run(socket, inbox, handler, self).instrument(span))
     }
 }
 
@@ -246,80 +240,96 @@ enum End {
 }
 
 /// Runs a connection until it ends. Returns once the socket is closed.
-async fn run(mut socket: WebSocket, mut inbox: Inbox, mut handler: impl Handler, sessions: &Sessions) {
-    let limits = &sessions.0.limits;
-    let shutdown = &sessions.0.shutdown;
-    let rate_limiter: Option<DefaultDirectRateLimiter> = limits
-        .rate_limit
-        .map(|rate| RateLimiter::direct(Quota::per_second(rate.per_second).allow_burst(rate.burst)));
-    let mut keepalive = Keepalive::new(limits.ping_interval, limits.idle_timeout);
-    let timer = tokio::time::sleep_until(keepalive.next_deadline());
-    tokio::pin!(timer);
+///
+/// Written as a function returning an `async move` block, not an `async fn`: an async
+/// fn keeps its by-value arguments twice in its state (rust-lang/rust#62958), which would
+/// cost every connection several hundred bytes.
+#[allow(clippy::manual_async_fn)]
+fn run(
+    mut socket: WebSocket,
+    mut inbox: Inbox,
+    mut handler: impl Handler + 'static,
+    admission: Admission,
+) -> impl Future<Output = ()> + Send + 'static {
+    async move {
+        tracing::debug!("connected");
+        let sessions = &admission.sessions;
+        let limits = &sessions.0.limits;
+        let shutdown = &sessions.0.shutdown;
+        let rate_limiter: Option<DefaultDirectRateLimiter> = limits
+            .rate_limit
+            .map(|rate| RateLimiter::direct(Quota::per_second(rate.per_second).allow_burst(rate.burst)));
+        let mut keepalive = Keepalive::new(limits.ping_interval, limits.idle_timeout);
+        let timer = tokio::time::sleep_until(keepalive.next_deadline());
+        tokio::pin!(timer);
 
-    let end = loop {
-        tokio::select! {
-            biased;
-            outgoing = inbox.next() => match outgoing {
-                Outgoing::Message(message, receipt) => {
-                    if write_queued(&mut socket, &mut inbox, message, receipt, limits.write_timeout).await.is_err() {
-                        break End::Gone;
-                    }
-                }
-                Outgoing::Close(frame) => break End::Close(frame),
-            },
-            () = shutdown.cancelled() => {
-                // Flush everything accepted before the signal, then say goodbye.
-                while let Some(Outgoing::Message(message, receipt)) = inbox.try_next() {
-                    if write_queued(&mut socket, &mut inbox, message, receipt, limits.write_timeout).await.is_err() {
-                        break;
-                    }
-                }
-                break End::Close(close_frame(close_code::GOING_AWAY, "going away"));
-            }
-            () = &mut timer => {
-                match keepalive.on_timer(Instant::now()) {
-                    Tick::Idle => break End::Fail(close_frame(close_code::IDLE_TIMEOUT, "idle timeout")),
-                    Tick::Ping => {
-                        if send(&mut socket, Message::Ping(Bytes::new()), limits.write_timeout).await.is_err() {
+        let end = loop {
+            tokio::select! {
+                biased;
+                outgoing = inbox.next() => match outgoing {
+                    Outgoing::Message(message, receipt) => {
+                        if write_queued(&mut socket, &mut inbox, message, receipt, limits.write_timeout).await.is_err() {
                             break End::Gone;
                         }
                     }
-                    Tick::Nothing => {}
+                    Outgoing::Close(frame) => break End::Close(frame),
+                },
+                () = shutdown.cancelled() => {
+                    // Flush everything accepted before the signal, then say goodbye.
+                    while let Some(Outgoing::Message(message, receipt)) = inbox.try_next() {
+                        if write_queued(&mut socket, &mut inbox, message, receipt, limits.write_timeout).await.is_err() {
+                            break;
+                        }
+                    }
+                    break End::Close(close_frame(close_code::GOING_AWAY, "going away"));
                 }
-                timer.as_mut().reset(keepalive.next_deadline());
-            }
-            incoming = socket.recv() => {
-                keepalive.heard_from_client(Instant::now());
-                let message = match incoming {
-                    None => break End::Gone,
-                    Some(Err(err)) => match close_for_error(err) {
-                        Some(frame) => break End::Fail(frame),
+                () = &mut timer => {
+                    match keepalive.on_timer(Instant::now()) {
+                        Tick::Idle => break End::Fail(close_frame(close_code::IDLE_TIMEOUT, "idle timeout")),
+                        Tick::Ping => {
+                            if send(&mut socket, Message::Ping(Bytes::new()), limits.write_timeout).await.is_err() {
+                                break End::Gone;
+                            }
+                        }
+                        Tick::Nothing => {}
+                    }
+                    timer.as_mut().reset(keepalive.next_deadline());
+                }
+                incoming = socket.recv() => {
+                    keepalive.heard_from_client(Instant::now());
+                    let message = match incoming {
                         None => break End::Gone,
-                    },
-                    Some(Ok(Message::Text(text))) => Incoming::Text(text),
-                    Some(Ok(Message::Binary(bytes))) => Incoming::Binary(bytes),
-                    // Pings are answered by the WebSocket layer itself.
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                    Some(Ok(Message::Close(_))) => break End::ClosedByClient,
-                };
-                let reply = if rate_limiter.as_ref().is_some_and(|limiter| limiter.check().is_err()) {
-                    Some(rate_limited(limits.rate_limit))
-                } else {
-                    // Boxed so that the handler's state does not enlarge every idle
-                    // connection; one small allocation per message.
-                    Box::pin(handler.on_message(message)).await
-                };
-                if let Some(reply) = reply {
-                    if send(&mut socket, reply, limits.write_timeout).await.is_err() {
-                        break End::Gone;
+                        Some(Err(err)) => match close_for_error(err) {
+                            Some(frame) => break End::Fail(frame),
+                            None => break End::Gone,
+                        },
+                        Some(Ok(Message::Text(text))) => Incoming::Text(text),
+                        Some(Ok(Message::Binary(bytes))) => Incoming::Binary(bytes),
+                        // Pings are answered by the WebSocket layer itself.
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        Some(Ok(Message::Close(_))) => break End::ClosedByClient,
+                    };
+                    let reply = if rate_limiter.as_ref().is_some_and(|limiter| limiter.check().is_err()) {
+                        Some(rate_limited(limits.rate_limit))
+                    } else {
+                        // Boxed so that the handler's state does not enlarge every idle
+                        // connection; one small allocation per message.
+                        Box::pin(handler.on_message(message)).await
+                    };
+                    if let Some(reply) = reply {
+                        if send(&mut socket, reply, limits.write_timeout).await.is_err() {
+                            break End::Gone;
+                        }
                     }
                 }
             }
-        }
-    };
-    handler.on_end().await;
-    // Boxed: the closing path is cold, and inline it would enlarge every idle connection.
-    Box::pin(finish(socket, end, limits.write_timeout)).await;
+        };
+        handler.on_end().await;
+        // Boxed: the closing path is cold, and inline it would enlarge every idle connection.
+        Box::pin(finish(socket, end, limits.write_timeout)).await;
+        tracing::debug!("disconnected");
+        drop(admission);
+    }
 }
 
 fn rate_limited(limit: Option<RateLimit>) -> Message {
