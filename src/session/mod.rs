@@ -6,6 +6,7 @@
 //! goroutines). What a connection *means* (display, controller, echo …) is a [`Handler`];
 //! this module knows only frames, queues, limits and close codes.
 
+mod keepalive;
 pub mod limits;
 pub mod outbox;
 
@@ -26,6 +27,7 @@ use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::{Instrument, Span};
 
 use crate::protocol::{ErrorCode, ErrorReply};
+use keepalive::{Keepalive, Tick};
 pub use limits::{Limits, RateLimit};
 use outbox::{Inbox, Outgoing};
 
@@ -341,54 +343,6 @@ fn rate_limited(limit: Option<RateLimit>) -> Message {
     Message::Text(reply.to_json().into())
 }
 
-/// Keepalive bookkeeping: when to ping, and when silence means the client is gone.
-/// Reading the clock per frame is all it costs; the timer is reset only when it fires.
-#[derive(Debug)]
-struct Keepalive {
-    ping_interval: Duration,
-    idle_timeout: Duration,
-    next_ping: Instant,
-    last_heard: Instant,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Tick {
-    Ping,
-    Idle,
-    Nothing,
-}
-
-impl Keepalive {
-    fn new(ping_interval: Duration, idle_timeout: Duration) -> Self {
-        let now = Instant::now();
-        Self {
-            ping_interval,
-            idle_timeout,
-            next_ping: now + ping_interval,
-            last_heard: now,
-        }
-    }
-
-    fn heard_from_client(&mut self, now: Instant) {
-        self.last_heard = now;
-    }
-
-    fn next_deadline(&self) -> Instant {
-        self.next_ping.min(self.last_heard + self.idle_timeout)
-    }
-
-    fn on_timer(&mut self, now: Instant) -> Tick {
-        if now >= self.last_heard + self.idle_timeout {
-            Tick::Idle
-        } else if now >= self.next_ping {
-            self.next_ping = now + self.ping_interval;
-            Tick::Ping
-        } else {
-            Tick::Nothing
-        }
-    }
-}
-
 async fn send(socket: &mut WebSocket, message: Message, timeout: Duration) -> Result<(), ()> {
     match Box::pin(tokio::time::timeout(timeout, socket.send(message))).await {
         Ok(Ok(())) => Ok(()),
@@ -468,40 +422,4 @@ fn close_for_error(err: axum::Error) -> Option<CloseFrame> {
     };
     tracing::debug!(error = %err, code = frame.code, "client broke the protocol");
     Some(frame)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn keepalive_pings_on_schedule_and_gives_up_after_silence() {
-        let mut keepalive = Keepalive::new(Duration::from_secs(20), Duration::from_secs(60));
-        let start = Instant::now();
-        assert_eq!(keepalive.next_deadline(), start + Duration::from_secs(20));
-
-        tokio::time::sleep_until(keepalive.next_deadline()).await;
-        assert_eq!(keepalive.on_timer(Instant::now()), Tick::Ping);
-        assert_eq!(keepalive.next_deadline(), start + Duration::from_secs(40));
-
-        // The client answers at 30 s: the idle deadline moves to 90 s.
-        tokio::time::advance(Duration::from_secs(10)).await;
-        keepalive.heard_from_client(Instant::now());
-        tokio::time::sleep_until(keepalive.next_deadline()).await;
-        assert_eq!(keepalive.on_timer(Instant::now()), Tick::Ping, "at 40 s");
-        tokio::time::sleep_until(keepalive.next_deadline()).await;
-        assert_eq!(keepalive.on_timer(Instant::now()), Tick::Ping, "at 60 s");
-        tokio::time::sleep_until(keepalive.next_deadline()).await;
-        assert_eq!(keepalive.on_timer(Instant::now()), Tick::Ping, "at 80 s");
-        tokio::time::sleep_until(keepalive.next_deadline()).await;
-        assert_eq!(Instant::now() - start, Duration::from_secs(90));
-        assert_eq!(keepalive.on_timer(Instant::now()), Tick::Idle);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_idle_timeout_shorter_than_the_ping_interval_still_applies() {
-        let mut keepalive = Keepalive::new(Duration::from_secs(20), Duration::from_secs(5));
-        tokio::time::sleep_until(keepalive.next_deadline()).await;
-        assert_eq!(keepalive.on_timer(Instant::now()), Tick::Idle);
-    }
 }
