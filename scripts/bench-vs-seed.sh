@@ -11,7 +11,9 @@
 # SEED_GO (../shared/anchors/seed-go), RESULTS (target/bench-vs-seed).
 # Needs PostgreSQL on 127.0.0.1:5432 with trust auth (scripts/services.sh sets it up)
 # and installs Debian's Go packages if `go` is missing. Both servers run on this
-# machine with the bench, so they share its CPUs with it: compare, don't quote.
+# machine with the bench, so they share its CPUs with it: compare, don't quote. Each
+# measurement also reports the CPU share other processes used meanwhile (from `top`);
+# above 10% its figures are not comparable: rerun on a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,8 +45,10 @@ psql_admin() { psql -q -X -v ON_ERROR_STOP=1 "$PG/postgres" "$@"; }
 
 # --- clean-up: whatever was started or created is stopped or dropped on exit ----------
 server_pid=""   # the one server running, if any
+watcher_pid=""  # the `top` sampling other load during a measurement, if any
 databases=()
 cleanup() {
+  if [ -n "$watcher_pid" ]; then kill "$watcher_pid" 2>/dev/null || true; fi
   if [ -n "$server_pid" ]; then stop_server; fi
   for db in "${databases[@]}"; do psql_admin -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
 }
@@ -109,14 +113,47 @@ stop_server() {
   server_pid=""
 }
 
+# watch_start NAME, watch_stop NAME: other load. Figures taken while something else uses
+# the CPUs (a build, a test run) come out low and are not comparable, so each measurement
+# runs with `top` sampling every second; watch_stop writes the share of the machine used
+# by processes other than the servers, PostgreSQL and this script's own tools to
+# $RESULTS/NAME-other-load.txt and warns above 10%.
+OWN_COMMANDS='^(pairlink|seed-go-server|postgres|top|bash|bench-vs-seed[.]s|sleep|curl|jq|awk)$'
+watch_start() {
+  command -v top >/dev/null 2>&1 || return 0
+  LC_ALL=C top -b -d 1 -w 512 >"$RESULTS/$1-top.log" 2>/dev/null &
+  watcher_pid=$!
+}
+watch_stop() {
+  [ -n "$watcher_pid" ] || { echo "?" >"$RESULTS/$1-other-load.txt"; return 0; }
+  kill "$watcher_pid" 2>/dev/null || true
+  wait "$watcher_pid" 2>/dev/null || true
+  watcher_pid=""
+  local other
+  # Columns: PID USER PR NI VIRT RES SHR S %CPU %MEM TIME+ COMMAND. The first sample
+  # (CPU since each process started) is skipped.
+  other=$(awk -v own="$OWN_COMMANDS" -v ncpu="$(nproc)" '
+    /^top - / { samples++; next }
+    samples > 1 && $1 ~ /^[0-9]+$/ && $12 !~ own { cpu += $9 }
+    END { printf "%.0f", (samples > 1 ? cpu / (samples - 1) / ncpu : 0) }' "$RESULTS/$1-top.log")
+  echo "$other" >"$RESULTS/$1-other-load.txt"
+  if [ "$other" -gt 10 ]; then
+    say "WARNING: other processes used ${other}% of the CPUs during $1; its figures are low and not comparable (see $RESULTS/$1-top.log)"
+  fi
+}
+
 # measure NAME PORT PID: idle first (on the fresh server, so RSS growth is not hidden
 # by memory kept from earlier connections), then pairs; JSON into $RESULTS.
 measure() {
   say "$1: bench idle --pairs $IDLE_PAIRS"
+  watch_start "$1-idle"
   "$PAIRLINK" bench idle --url "ws://127.0.0.1:$2" --pairs "$IDLE_PAIRS" --pid "$3" --json >"$RESULTS/$1-idle.json"
+  watch_stop "$1-idle"
   say "$1: bench pairs --pairs $PAIRS --duration $DURATION"
+  watch_start "$1-pairs"
   "$PAIRLINK" bench pairs --url "ws://127.0.0.1:$2" --pairs "$PAIRS" --duration "$DURATION" \
     --warmup "$WARMUP" --json >"$RESULTS/$1-pairs.json"
+  watch_stop "$1-pairs"
 }
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
@@ -165,12 +202,15 @@ echo "throughput: pairlink does ${tp}x the seed's round trips per second"
 echo "p99 latency: the seed's p99 is ${p99}x pairlink's"
 echo "idle memory: $(jq -r '.server_kib_per_connection * 100 | round / 100' "$RESULTS/pairlink-idle.json") KiB per connection for pairlink," \
      "$(jq -r '.server_kib_per_connection * 100 | round / 100' "$RESULTS/seed-idle.json") KiB for the seed"
+echo "other load (% of the CPUs used by other processes): pairlink idle $(cat "$RESULTS/pairlink-idle-other-load.txt")," \
+     "pairs $(cat "$RESULTS/pairlink-pairs-other-load.txt"); seed idle $(cat "$RESULTS/seed-idle-other-load.txt")," \
+     "pairs $(cat "$RESULTS/seed-pairs-other-load.txt"); above 10, rerun on a quiet machine"
 echo "JSON reports and server logs: $RESULTS/"
 
 # --- optional: pairlink's throughput as the catalogue grows ------------------------------
 if $sweep; then
   echo
-  printf '%-10s %8s %16s %14s %8s %8s %7s\n' quizzes "start s" "server RSS KiB" "round trips/s" "p50 µs" "p99 µs" errors
+  printf '%-10s %8s %16s %14s %8s %8s %7s %8s\n' quizzes "start s" "server RSS KiB" "round trips/s" "p50 µs" "p99 µs" errors "other %"
   for n in $SWEEP; do
     say "sweep: filling a catalogue of $n quizzes"
     new_database "$n"
@@ -178,12 +218,14 @@ if $sweep; then
     start_pairlink "$db" "$PAIRLINK_PORT" "$RESULTS/pairlink-sweep-$n.log"
     ready=$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
     rss=$(rss_kib "$server_pid")
+    watch_start "pairlink-sweep-$n"
     "$PAIRLINK" bench pairs --url "ws://127.0.0.1:$PAIRLINK_PORT" --pairs "$PAIRS" --duration "$DURATION" \
       --warmup "$WARMUP" --json >"$RESULTS/pairlink-sweep-$n.json"
+    watch_stop "pairlink-sweep-$n"
     stop_server
     psql_admin -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
-    jq -r --arg n "$n" --arg rss "$rss" --arg ready "$ready" \
-      '[$n, $ready, $rss, (.round_trips_per_s | round), .latency_us.p50, .latency_us.p99, .errors_total] | @tsv' \
-      "$RESULTS/pairlink-sweep-$n.json" | awk -F'\t' '{printf "%-10s %8s %16s %14s %8s %8s %7s\n", $1, $2, $3, $4, $5, $6, $7}'
+    jq -r --arg n "$n" --arg rss "$rss" --arg ready "$ready" --arg other "$(cat "$RESULTS/pairlink-sweep-$n-other-load.txt")" \
+      '[$n, $ready, $rss, (.round_trips_per_s | round), .latency_us.p50, .latency_us.p99, .errors_total, $other] | @tsv' \
+      "$RESULTS/pairlink-sweep-$n.json" | awk -F'\t' '{printf "%-10s %8s %16s %14s %8s %8s %7s %8s\n", $1, $2, $3, $4, $5, $6, $7, $8}'
   done
 fi
