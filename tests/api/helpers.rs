@@ -9,6 +9,7 @@ use pairlink::catalog::import::CatalogFile;
 use pairlink::config::ServeConfig;
 use pairlink::db::{Backend, Database, DatabaseUrl};
 use pairlink::session::Limits;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -321,4 +322,24 @@ pub fn tagged_catalog(difficulties: impl IntoIterator<Item = i32>, quizzes: i32)
         }));
     }
     serde_json::json!({ "quizzes": quiz_rows, "actions": action_rows }).to_string()
+}
+
+/// Opens a WebSocket by hand: the test can then send frames no client library would, or
+/// stay silent (no reads, no pongs).
+pub async fn raw_websocket(app: &TestApp, path: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        app.addr
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        stream.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    stream
 }

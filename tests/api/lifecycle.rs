@@ -25,23 +25,6 @@ fn quick_keepalive() -> Limits {
     }
 }
 
-/// Completes a WebSocket handshake by hand and then goes silent: no reads, no pongs.
-async fn silent_socket(app: &TestApp, path: &str) -> TcpStream {
-    let mut stream = TcpStream::connect(app.addr).await.unwrap();
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        app.addr
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        head.push(stream.read_u8().await.unwrap());
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
-    stream
-}
-
 /// Reads server frames from a raw socket until its close frame; returns the opcodes seen
 /// before it and the close code.
 async fn frames_until_close(stream: &mut TcpStream) -> (Vec<u8>, u16) {
@@ -66,7 +49,7 @@ async fn frames_until_close(stream: &mut TcpStream) -> (Vec<u8>, u16) {
 #[tokio::test]
 async fn a_silent_display_is_pinged_then_closed_and_its_controller_told() {
     let app = spawn(Setup::new(Backend::Sqlite).limits(quick_keepalive())).await;
-    let mut display = silent_socket(&app, &format!("/ws/difficulty/unity/{UUID}")).await;
+    let mut display = raw_websocket(&app, &format!("/ws/difficulty/unity/{UUID}")).await;
     // The controller keeps reading, so its client library answers every ping, and stays.
     let (mut controller, mut replies) = app.controller(UUID).await.split();
     let (reply_tx, mut reply_rx) = tokio::sync::mpsc::channel(8);
@@ -201,7 +184,7 @@ async fn echo_returns_text_and_binary_unchanged() {
 #[tokio::test]
 async fn echo_has_the_same_keepalive() {
     let app = spawn(Setup::new(Backend::Sqlite).limits(quick_keepalive())).await;
-    let mut silent = silent_socket(&app, "/echo").await;
+    let mut silent = raw_websocket(&app, "/echo").await;
     let (opcodes, code) = frames_until_close(&mut silent).await;
     assert!(opcodes.contains(&0x9), "{opcodes:?}");
     assert_eq!(code, 4002);

@@ -112,25 +112,6 @@ async fn the_default_limit_is_64_kib() {
     assert_eq!(u16::from(next_close(&mut controller).await.code), 1009);
 }
 
-/// Opens a WebSocket by hand, so that the test can send frames no client library would.
-async fn raw_socket(app: &TestApp, path: &str) -> TcpStream {
-    let mut stream = TcpStream::connect(app.addr).await.unwrap();
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        app.addr
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let mut byte = [0u8; 1];
-        stream.read_exact(&mut byte).await.unwrap();
-        head.push(byte[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
-    stream
-}
-
 /// Reads frames until a close frame and returns its code.
 async fn read_close_code(stream: &mut TcpStream) -> u16 {
     loop {
@@ -171,7 +152,7 @@ async fn protocol_violations_close_with_the_rfc_code_and_spare_other_connections
         ("text that is not UTF-8", masked_frame(0x81, &[0xff, 0xfe, 0xfd]), 1007),
     ];
     for (what, frame, code) in violations {
-        let mut raw = raw_socket(&app, &display_path).await;
+        let mut raw = raw_websocket(&app, &display_path).await;
         raw.write_all(&frame).await.unwrap();
         assert_eq!(read_close_code(&mut raw).await, code, "{what}");
     }
@@ -184,7 +165,7 @@ async fn protocol_violations_close_with_the_rfc_code_and_spare_other_connections
 async fn a_controller_in_a_browser_can_send_text_frames_that_span_fragments() {
     let app = spawn_default(Backend::Sqlite).await;
     let mut display = app.display(UUID).await;
-    let mut raw = raw_socket(&app, &format!("/ws/difficulty/android/{UUID}")).await;
+    let mut raw = raw_websocket(&app, &format!("/ws/difficulty/android/{UUID}")).await;
     // `{"difficulty":1}` split into a text frame and a continuation frame.
     raw.write_all(&masked_frame(0x01, br#"{"diffi"#)).await.unwrap();
     raw.write_all(&masked_frame(0x80, br#"culty":1}"#)).await.unwrap();
