@@ -40,6 +40,26 @@ impl LocalBroker {
     fn slots(&self) -> MutexGuard<'_, HashMap<Peer, Slot>> {
         self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// The connection holding `to`, taken out of the map so no lock is held while waiting on it.
+    fn route(&self, to: Peer) -> Result<(Generation, Outbox), SendError> {
+        let slots = self.slots();
+        let slot = slots.get(&to).ok_or(SendError::Offline)?;
+        Ok((slot.generation, slot.outbox.clone()))
+    }
+
+    async fn outcome(&self, to: Peer, generation: Generation, result: Result<(), PushError>) -> Result<(), SendError> {
+        match result {
+            Ok(()) => Ok(()),
+            Err(PushError::Full) => {
+                // The outbox has closed the connection; free the address right away so a
+                // reconnecting client is not refused while the old task winds down.
+                self.detach(to, generation).await;
+                Err(SendError::SlowConsumer)
+            }
+            Err(PushError::Closed) => Err(SendError::Offline),
+        }
+    }
 }
 
 #[async_trait]
@@ -66,34 +86,15 @@ impl Broker for LocalBroker {
     }
 
     async fn send(&self, to: Peer, message: Message) -> Result<(), SendError> {
-        let (generation, outbox) = {
-            let slots = self.slots();
-            let slot = slots.get(&to).ok_or(SendError::Offline)?;
-            (slot.generation, slot.outbox.clone())
-        };
-        match outbox.deliver(message, self.patience).await {
-            Ok(()) => Ok(()),
-            Err(PushError::Full) => {
-                // The outbox has closed the connection; free the address right away so a
-                // reconnecting client is not refused while the old task winds down.
-                self.detach(to, generation).await;
-                Err(SendError::SlowConsumer)
-            }
-            Err(PushError::Closed) => Err(SendError::Offline),
-        }
+        let (generation, outbox) = self.route(to)?;
+        let result = outbox.deliver(message, self.patience).await;
+        self.outcome(to, generation, result).await
     }
 
     async fn post(&self, to: Peer, message: Message) -> Result<(), SendError> {
-        let outbox = self
-            .slots()
-            .get(&to)
-            .map(|slot| slot.outbox.clone())
-            .ok_or(SendError::Offline)?;
-        match outbox.post(message, self.patience).await {
-            Ok(()) => Ok(()),
-            Err(PushError::Full) => Err(SendError::SlowConsumer),
-            Err(PushError::Closed) => Err(SendError::Offline),
-        }
+        let (generation, outbox) = self.route(to)?;
+        let result = outbox.post(message, self.patience).await;
+        self.outcome(to, generation, result).await
     }
 }
 

@@ -70,13 +70,8 @@ impl HeldMessages {
         // not wait on a display's socket.
         match broker.post(Peer::display(device), message.clone()).await {
             Ok(()) => return Ok(Outcome::Delivered),
-            Err(SendError::SlowConsumer) => {
-                return Err(ErrorReply::new(
-                    ErrorCode::DisplayOffline,
-                    "the display was not reading and has been disconnected",
-                ));
-            }
             Err(SendError::Offline) => {}
+            Err(err) => return Err(super::display_unreachable(err)),
         }
         let queue = queues.entry(device).or_default();
         if queue.len() >= self.0.policy.hold_max {

@@ -37,38 +37,39 @@ pub fn router() -> Router<AppState> {
 
 /// `GET /ws/difficulty/unity/{uuid}`: the display.
 async fn display(Path(uuid): Path<String>, State(app): State<AppState>, upgrade: Upgrade) -> Response {
-    let device = match uuid.parse::<DeviceId>() {
+    let device = match device_id(&uuid) {
         Ok(device) => device,
-        Err(err) => return refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidUuid, err.to_string()),
+        Err(refusal) => return refusal,
     };
     let upgrade = match require_upgrade(upgrade) {
         Ok(upgrade) => upgrade,
         Err(refusal) => return refusal,
     };
-    let Some(held) = app.held.clone() else {
-        return accept(app, upgrade, Peer::display(device), |registration| DisplayHandler {
-            registration,
-        })
-        .await;
+    // With held delivery, the held draws go out first: no controller message may
+    // overtake them, so the queues stay locked until they are handed over.
+    let held = app.held.clone();
+    let release = match &held {
+        Some(held) => Some(held.lock().await),
+        None => None,
     };
-    // Held messages go out first: no controller message may overtake them.
-    let release = held.lock().await;
     let broker = app.broker.clone();
     let response = accept(app, upgrade, Peer::display(device), |registration| DisplayHandler {
         registration,
     })
     .await;
-    if response.status() == StatusCode::SWITCHING_PROTOCOLS {
-        release.deliver_to(broker.as_ref(), device).await;
+    if let Some(release) = release {
+        if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+            release.deliver_to(broker.as_ref(), device).await;
+        }
     }
     response
 }
 
 /// `GET /ws/difficulty/android/{uuid}`: the controller, accepted only while its display is connected.
 async fn controller(Path(uuid): Path<String>, State(app): State<AppState>, upgrade: Upgrade) -> Response {
-    let device = match uuid.parse::<DeviceId>() {
+    let device = match device_id(&uuid) {
         Ok(device) => device,
-        Err(err) => return refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidUuid, err.to_string()),
+        Err(refusal) => return refusal,
     };
     if !app.broker.is_online(Peer::display(device)).await {
         return refuse(
@@ -91,6 +92,14 @@ async fn controller(Path(uuid): Path<String>, State(app): State<AppState>, upgra
         }
     })
     .await
+}
+
+/// The `{uuid}` of a pairing URL, or the HTTP 400 that refuses it.
+#[allow(clippy::result_large_err)]
+fn device_id(uuid: &str) -> Result<DeviceId, Response> {
+    uuid.parse().map_err(|err: crate::protocol::InvalidDeviceId| {
+        refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidUuid, err.to_string())
+    })
 }
 
 /// A connection's hold on its pairing address, released when the connection ends:
@@ -206,12 +215,15 @@ impl ControllerHandler {
             .send(Peer::display(device), to_display)
             .await
             .map(|()| Outcome::Delivered)
-            .map_err(|err| {
-                let message = match err {
-                    SendError::Offline => "the display for this UUID is not connected",
-                    SendError::SlowConsumer => "the display was not reading and has been disconnected",
-                };
-                ErrorReply::new(ErrorCode::DisplayOffline, message)
-            })
+            .map_err(display_unreachable)
     }
+}
+
+/// The controller's answer when its draw could not reach the display.
+fn display_unreachable(err: SendError) -> ErrorReply {
+    let message = match err {
+        SendError::Offline => "the display for this UUID is not connected",
+        SendError::SlowConsumer => "the display was not reading and has been disconnected",
+    };
+    ErrorReply::new(ErrorCode::DisplayOffline, message)
 }
