@@ -18,7 +18,7 @@ use crate::config::ServeConfig;
 use crate::db::Database;
 use crate::pairing::held::HeldMessages;
 use crate::session::Sessions;
-use crate::{echo, listener, pairing};
+use crate::{echo, hub, listener, pairing, rooms, signaling};
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
@@ -28,6 +28,9 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Draws waiting for an offline display, when `--hold-for` is set.
     pub held: Option<HeldMessages>,
+    /// Messages a room keeps (`--room-history`): a joining member's queue has room for
+    /// its replay on top of `--queue-capacity`.
+    pub room_history: usize,
 }
 
 /// A bound, ready server.
@@ -59,8 +62,9 @@ impl Application {
         );
         let state = AppState {
             catalog: SharedCatalog::new(catalog),
-            broker: Arc::new(LocalBroker::new(config.limits.slow_consumer_timeout)),
+            broker: Arc::new(LocalBroker::new(config.limits.slow_consumer_timeout, config.rooms)),
             sessions: Sessions::new(config.limits),
+            room_history: config.rooms.history,
             held: config.hold.map(HeldMessages::new),
         };
         Ok(Self {
@@ -121,6 +125,9 @@ fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(pairing::router())
         .merge(echo::router())
+        .merge(hub::router())
+        .merge(rooms::router())
+        .merge(signaling::router())
         .with_state(state)
 }
 

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::bench::connect::ServerUrl;
 use crate::bench::idle::IdleConfig;
 use crate::bench::pairs::PairsConfig;
+use crate::broker::RoomPolicy;
 use crate::config::ServeConfig;
 use crate::db::DatabaseUrl;
 use crate::pairing::held::HoldPolicy;
@@ -97,6 +98,15 @@ pub struct ServeArgs {
     #[arg(long, env = "PAIRLINK_HOLD_MAX", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
     pub hold_max: u32,
 
+    /// Messages each room keeps for members that rejoin with ?since= (0 = no recovery).
+    #[arg(long, env = "PAIRLINK_ROOM_HISTORY", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub room_history: u32,
+
+    /// How long an empty room keeps its history before it is forgotten (0s = at once).
+    #[arg(long, env = "PAIRLINK_ROOM_RETENTION", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub room_retention: Duration,
+
     /// On SIGINT/SIGTERM, how long to wait for connections to flush and close.
     #[arg(long, env = "PAIRLINK_SHUTDOWN_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,
@@ -135,6 +145,10 @@ impl ServeArgs {
             database: args.database.database_url,
             handshake_timeout: args.handshake_timeout,
             shutdown_timeout: args.shutdown_timeout,
+            rooms: RoomPolicy {
+                history: args.room_history as usize,
+                retention: args.room_retention,
+            },
             hold: (!args.hold_for.is_zero()).then_some(HoldPolicy {
                 hold_for: args.hold_for,
                 hold_max: args.hold_max as usize,

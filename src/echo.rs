@@ -4,21 +4,18 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::extract::ws::Message;
 use axum::response::Response;
 use axum::routing::get;
 
 use crate::app::AppState;
-use crate::session::{Handler, Incoming, require_upgrade};
+use crate::session::{Handler, Incoming, Upgrade, require_upgrade};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/echo", get(echo))
 }
 
-async fn echo(
-    State(app): State<AppState>,
-    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
-) -> Response {
+async fn echo(State(app): State<AppState>, upgrade: Upgrade) -> Response {
     let upgrade = match require_upgrade(upgrade) {
         Ok(upgrade) => upgrade,
         Err(refusal) => return refusal,
@@ -36,10 +33,7 @@ struct Echo;
 
 impl Handler for Echo {
     async fn on_message(&mut self, message: Incoming) -> Option<Message> {
-        Some(match message {
-            Incoming::Text(text) => Message::Text(text),
-            Incoming::Binary(bytes) => Message::Binary(bytes),
-        })
+        Some(message.into())
     }
 
     async fn on_end(&mut self) {}

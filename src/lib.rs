@@ -3,6 +3,8 @@
 //! Code tour, in reading order:
 //! - [`app`]: builds and runs the server; the routes; the state handlers share.
 //! - [`pairing`]: the seed's display/controller protocol over WebSocket; [`echo`]: `/echo`.
+//! - [`hub`] (`/ws`), [`rooms`] (`/ws/rooms/{room}`) and [`signaling`] (`/ws/signal/{room}`):
+//!   groups of connections, kept by the [`broker`].
 //! - [`session`]: one WebSocket connection as an actor that alone owns its socket, with
 //!   its bounded [`session::outbox`].
 //! - [`broker`]: the seam through which a message reaches another connection
@@ -21,8 +23,12 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod echo;
+pub mod hub;
 pub mod listener;
+pub mod membership;
 pub mod pairing;
 pub mod protocol;
+pub mod rooms;
 pub mod session;
+pub mod signaling;
 pub mod telemetry;

@@ -8,7 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use axum::extract::ws::Message;
 
-use super::{Broker, Generation, Peer, REPLACED, SendError};
+use super::groups::LocalGroups;
+use super::{Broker, Generation, Group, Joining, Peer, Publication, REPLACED, RoomPolicy, SendError};
+use crate::protocol::ClientId;
 use crate::session::close_frame;
 use crate::session::outbox::{Outbox, PushError};
 
@@ -20,6 +22,7 @@ pub struct LocalBroker {
     next_generation: AtomicU64,
     /// How long a message may wait for room in a full queue (`--slow-consumer-timeout`).
     patience: Duration,
+    groups: LocalGroups,
 }
 
 #[derive(Debug)]
@@ -29,11 +32,12 @@ struct Slot {
 }
 
 impl LocalBroker {
-    pub fn new(patience: Duration) -> Self {
+    pub fn new(patience: Duration, rooms: RoomPolicy) -> Self {
         Self {
             slots: Mutex::default(),
             next_generation: AtomicU64::new(0),
             patience,
+            groups: LocalGroups::new(rooms),
         }
     }
 
@@ -96,6 +100,22 @@ impl Broker for LocalBroker {
         let result = outbox.post(message, self.patience).await;
         self.outcome(to, generation, result).await
     }
+
+    async fn join(&self, group: &Group, joining: Joining) {
+        self.groups.join(group, joining);
+    }
+
+    async fn leave(&self, group: &Group, id: ClientId, notice: Option<Message>) {
+        self.groups.leave(group, id, notice);
+    }
+
+    async fn publish(&self, group: &Group, publication: Publication) -> Option<u64> {
+        self.groups.publish(group, publication)
+    }
+
+    async fn send_to_member(&self, group: &Group, to: ClientId, message: Message) -> Result<(), SendError> {
+        self.groups.send_to(group, to, message)
+    }
 }
 
 #[cfg(test)]
@@ -116,7 +136,7 @@ mod tests {
 
     #[tokio::test]
     async fn routes_to_the_attached_connection() {
-        let broker = LocalBroker::new(Duration::from_millis(50));
+        let broker = LocalBroker::new(Duration::from_millis(50), RoomPolicy::default());
         assert_eq!(broker.send(peer(), text("x")).await, Err(SendError::Offline));
         let (outbox, mut inbox) = outbox(8);
         broker.attach(peer(), outbox).await;
@@ -132,7 +152,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_replaced_connection_is_closed_and_its_cleanup_keeps_the_new_one() {
-        let broker = LocalBroker::new(Duration::from_millis(50));
+        let broker = LocalBroker::new(Duration::from_millis(50), RoomPolicy::default());
         let (old, mut old_inbox) = outbox(8);
         let old_generation = broker.attach(peer(), old).await;
         let (new, mut new_inbox) = outbox(8);
@@ -160,7 +180,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_slow_consumer_is_dropped_from_the_map() {
-        let broker = LocalBroker::new(Duration::from_millis(50));
+        let broker = LocalBroker::new(Duration::from_millis(50), RoomPolicy::default());
         let (outbox, _inbox) = outbox(1);
         outbox.push(text("1")).unwrap();
         broker.attach(peer(), outbox).await;

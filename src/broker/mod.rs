@@ -1,18 +1,25 @@
 //! The delivery seam: where a connection registers under its pairing address, and how a
 //! message reaches the connection that holds an address.
 //!
-//! Protocol code (pairing today; relay, rooms and signaling later) talks only to
-//! [`Broker`]. [`local::LocalBroker`] keeps everything in this process; a Redis-backed
-//! broker can route between nodes behind the same trait without touching that code.
+//! Protocol code (pairing, the chat hub, rooms and signaling) talks only to [`Broker`].
+//! [`local::LocalBroker`] keeps everything in this process; a Redis-backed broker can
+//! route between nodes behind the same trait without touching that code.
+//!
+//! Two kinds of address: a [`Peer`] (one display and one controller per UUID, the newer
+//! replacing the older) and a member of a [`Group`] (any number, each with a
+//! server-given [`ClientId`], receiving what is published to the group in one order).
 
+pub mod groups;
 pub mod local;
 
 use std::fmt;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::extract::ws::Message;
 
-use crate::protocol::{DeviceId, Role};
+use crate::protocol::rooms::{MemberCard, SeqTemplate};
+use crate::protocol::{ClientId, DeviceId, Role, RoomName};
 use crate::session::outbox::Outbox;
 
 /// A connection's address in the pairing space: one display and one controller per UUID.
@@ -62,6 +69,69 @@ pub enum SendError {
 /// The close code and reason sent to a connection replaced by a newer one.
 pub const REPLACED: (u16, &str) = (4001, "replaced");
 
+/// A set of connections that hear the same messages.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Group {
+    /// The chat hub, `/ws`: everyone.
+    Hub,
+    /// `/ws/rooms/{room}`.
+    Room(RoomName),
+    /// `/ws/signal/{room}`; a separate space from rooms of the same name.
+    Signal(RoomName),
+}
+
+/// How many of a room's messages are kept for recovery (`--room-history`), and how long
+/// an empty room keeps them (`--room-retention`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomPolicy {
+    pub history: usize,
+    pub retention: Duration,
+}
+
+impl Default for RoomPolicy {
+    fn default() -> Self {
+        Self {
+            history: 100,
+            retention: Duration::from_secs(300),
+        }
+    }
+}
+
+/// The group as a joining member finds it, for its welcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Roster {
+    /// The members already there, in join order.
+    pub others: Vec<MemberCard>,
+    /// The group's last sequence number (0 before its first sequenced message).
+    pub seq: u64,
+    /// With `since`: whether every message after it was still retained and is replayed.
+    pub recovered: Option<bool>,
+}
+
+/// Makes a joining member's first message from the group as it finds it.
+pub type Welcome = Box<dyn FnOnce(&Roster) -> Message + Send>;
+
+/// A connection joining a group.
+pub struct Joining {
+    pub card: MemberCard,
+    pub outbox: Outbox,
+    /// Replay the retained messages after this sequence number, right after the welcome.
+    pub since: Option<u64>,
+    /// Makes the joiner's first message from the group as it finds it.
+    pub welcome: Option<Welcome>,
+    /// Told to the members already there.
+    pub notice: Option<Message>,
+}
+
+/// A message for every member of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Publication {
+    /// Sent as it is (the chat hub).
+    Plain(Message),
+    /// Given the group's next sequence number and kept in its history (rooms).
+    Sequenced(SeqTemplate),
+}
+
 #[async_trait]
 pub trait Broker: Send + Sync + 'static {
     /// Registers `outbox` as the live connection for `peer`. A connection already
@@ -81,4 +151,19 @@ pub trait Broker: Send + Sync + 'static {
     /// Queues `message` for the connection holding `to` without waiting for the write.
     /// For messages whose sender was already answered (held draws).
     async fn post(&self, to: Peer, message: Message) -> Result<(), SendError>;
+
+    /// Adds a member to `group`: its welcome and replay are queued first, then the
+    /// others are told, all before any later message of the group.
+    async fn join(&self, group: &Group, joining: Joining);
+
+    /// Removes member `id` (if it is there) and tells the rest with `notice`.
+    async fn leave(&self, group: &Group, id: ClientId, notice: Option<Message>);
+
+    /// Queues `publication` for every member of `group`, the sender included; returns
+    /// the sequence number given to a sequenced one. Never waits on a member: one whose
+    /// queue is full is closed with 1013 (slow consumer).
+    async fn publish(&self, group: &Group, publication: Publication) -> Option<u64>;
+
+    /// Queues `message` for member `to` of `group`, without waiting.
+    async fn send_to_member(&self, group: &Group, to: ClientId, message: Message) -> Result<(), SendError>;
 }

@@ -23,10 +23,8 @@ use crate::catalog::SharedCatalog;
 use crate::protocol::pairing::{DifficultyRequest, QUEUED, RECEIVED};
 use crate::protocol::{DeviceId, ErrorCode, ErrorReply};
 use crate::session::outbox::Outbox;
-use crate::session::{Handler, Incoming, refuse, require_upgrade};
+use crate::session::{Handler, Incoming, Upgrade, refuse, require_upgrade};
 
-/// The WebSocket handshake, or why the request is not one (answered after the URL's own checks).
-type Upgrade = Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>;
 use held::{HeldMessages, Outcome};
 
 pub fn router() -> Router<AppState> {

@@ -3,6 +3,8 @@
 //! The error reply shape is common to every endpoint; each protocol has its own module.
 
 pub mod pairing;
+pub mod rooms;
+pub mod signaling;
 
 use std::fmt;
 use std::str::FromStr;
@@ -57,6 +59,71 @@ impl fmt::Display for DeviceId {
     }
 }
 
+/// The id the server gives a room member or a signaling peer when it joins: random, so
+/// that no client can claim another's id, and unique across nodes without coordination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ClientId(Uuid);
+
+impl ClientId {
+    pub fn random() -> Self {
+        Self(Uuid::new_v4())
+    }
+}
+
+impl FromStr for ClientId {
+    type Err = uuid::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s).map(Self)
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.hyphenated(), f)
+    }
+}
+
+/// A room's name, as in `/ws/rooms/{room}` and `/ws/signal/{room}`: 1–64 characters of
+/// `[A-Za-z0-9_.-]`, so that it is safe in URLs, logs and Redis keys as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct RoomName(String);
+
+/// The longest room name, in characters.
+pub const MAX_ROOM_NAME: usize = 64;
+
+/// Why a path segment is not a [`RoomName`].
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("room names are 1-{MAX_ROOM_NAME} characters of A-Z, a-z, 0-9, '_', '.' and '-'")]
+pub struct InvalidRoomName;
+
+impl FromStr for RoomName {
+    type Err = InvalidRoomName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+        if (1..=MAX_ROOM_NAME).contains(&s.len()) && s.bytes().all(allowed) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(InvalidRoomName)
+        }
+    }
+}
+
+impl RoomName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RoomName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Which side of a pair a connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -107,6 +174,18 @@ pub enum ErrorCode {
     ServerFull,
     /// HTTP 4xx: a plain HTTP request reached a WebSocket URL.
     NotWebsocket,
+    /// HTTP 400: the room name in the URL breaks the naming rule.
+    InvalidRoom,
+    /// HTTP 400: `?name=` is empty, too long or holds control characters.
+    InvalidName,
+    /// HTTP 400: `?since=` is not a non-negative integer.
+    InvalidSince,
+    /// A room or signaling message was not what the endpoint takes (not JSON, wrong shape).
+    InvalidMessage,
+    /// A binary frame reached an endpoint that takes only JSON text.
+    UnsupportedBinary,
+    /// A signaling message named a peer that is not in the room.
+    UnknownPeer,
 }
 
 /// `{"status":"error","code":"…","message":"…"}`: a failed message; the connection stays open.
@@ -131,9 +210,60 @@ impl ErrorReply {
     }
 }
 
+/// `{"type":"error","code":"…","message":"…"}`: the in-band error of the endpoints whose
+/// messages are typed events (rooms, signaling). The connection stays open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "error")]
+pub struct EventError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The peer a signaling message was meant for, when it is the problem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
+}
+
+impl EventError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            target_id: None,
+        }
+    }
+
+    /// The answer to a binary frame, which these endpoints do not take.
+    pub fn binary_unsupported() -> Self {
+        Self::new(
+            ErrorCode::UnsupportedBinary,
+            "this endpoint takes JSON in text frames; the binary message was dropped",
+        )
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an error event always serialises")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn room_names_follow_the_naming_rule() {
+        for good in ["a", "lobby", "Team_1.blue-2", &"x".repeat(MAX_ROOM_NAME)] {
+            assert_eq!(good.parse::<RoomName>().unwrap().as_str(), good);
+        }
+        for bad in [
+            "",
+            "two words",
+            "caf\u{e9}",
+            "a/b",
+            "%20",
+            &"x".repeat(MAX_ROOM_NAME + 1),
+        ] {
+            assert!(bad.parse::<RoomName>().is_err(), "{bad:?} was accepted");
+        }
+    }
 
     #[test]
     fn device_ids_are_case_insensitive_and_shown_lowercase() {

@@ -124,7 +124,13 @@ impl Sessions {
 
     /// A queue for a connection about to be admitted, sized by `--queue-capacity`.
     pub fn outbox(&self) -> (outbox::Outbox, Inbox) {
-        outbox::outbox(self.0.limits.queue_capacity)
+        self.outbox_with_headroom(0)
+    }
+
+    /// A queue with room for `extra` messages on top of `--queue-capacity`: a room member
+    /// receives its welcome and the replayed history in one burst when it joins.
+    pub fn outbox_with_headroom(&self, extra: usize) -> (outbox::Outbox, Inbox) {
+        outbox::outbox(self.0.limits.queue_capacity + extra)
     }
 
     /// Cancelled when the server begins to shut down.
@@ -149,6 +155,10 @@ impl Sessions {
     }
 }
 
+/// The WebSocket handshake of a request, or why the request is not one; handlers take
+/// it this way to answer with [`require_upgrade`] after the URL's own checks.
+pub type Upgrade = Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>;
+
 /// An HTTP error before the upgrade, with the same JSON body as in-band errors.
 pub fn refuse(status: StatusCode, code: ErrorCode, message: String) -> Response {
     let body = ErrorReply::new(code, message).to_json();
@@ -158,9 +168,7 @@ pub fn refuse(status: StatusCode, code: ErrorCode, message: String) -> Response 
 /// The upgrade from a request, or the JSON refusal for a request that is not a
 /// WebSocket handshake (a plain GET from curl or a browser tab, a wrong method …).
 #[allow(clippy::result_large_err)]
-pub fn require_upgrade(
-    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
-) -> Result<WebSocketUpgrade, Response> {
+pub fn require_upgrade(upgrade: Upgrade) -> Result<WebSocketUpgrade, Response> {
     upgrade.map_err(|rejection| {
         refuse(
             rejection.status(),
@@ -206,6 +214,16 @@ impl Admission {
 pub enum Incoming {
     Text(Utf8Bytes),
     Binary(Bytes),
+}
+
+impl From<Incoming> for Message {
+    /// The same message, to send on as it came.
+    fn from(message: Incoming) -> Self {
+        match message {
+            Incoming::Text(text) => Message::Text(text),
+            Incoming::Binary(bytes) => Message::Binary(bytes),
+        }
+    }
 }
 
 impl Incoming {

@@ -343,3 +343,20 @@ pub async fn raw_websocket(app: &TestApp, path: &str) -> TcpStream {
     assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
     stream
 }
+
+/// Opens a WebSocket the server must refuse before the upgrade; returns the HTTP status
+/// and the JSON error body.
+pub async fn refusal(url: &str) -> (u16, serde_json::Value) {
+    let Err(tokio_tungstenite::tungstenite::Error::Http(response)) = connect(url).await else {
+        panic!("{url} was not refused with an HTTP error");
+    };
+    let body = serde_json::from_slice(response.body().as_deref().unwrap_or_default()).expect("a JSON body");
+    (response.status().as_u16(), body)
+}
+
+/// Reads messages until one whose `"type"` is `kind`, failing on anything else first.
+pub async fn next_of_type(ws: &mut Ws, kind: &str) -> serde_json::Value {
+    let message = next_json(ws).await;
+    assert_eq!(message["type"], kind, "expected a {kind} message, got {message}");
+    message
+}

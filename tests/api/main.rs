@@ -4,7 +4,10 @@
 mod bench;
 mod cli;
 mod helpers;
+mod hub;
 mod lifecycle;
 mod pairing;
 mod pairing_errors;
+mod rooms;
+mod signaling;
 mod storage;

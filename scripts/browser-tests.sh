@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs the end-to-end tests in real headless Chromium (tests/browser), on a fresh
+# machine too: installs Debian's chromium and Node.js if missing and the npm packages
+# from the lock file, builds pairlink, then runs the tests against it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "browser tests: installing ${missing[*]}" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+cargo build --locked --quiet
+cd tests/browser
+npm ci --no-audit --no-fund --loglevel=error
+npm test

@@ -1,0 +1,59 @@
+//! `GET /ws`: the chat hub of seeds 002 and 004. Every message a client sends, text or
+//! binary, goes unchanged to every connected client, the sender included, in one order
+//! that all of them see.
+//!
+//! Slow clients: the hub never waits for anyone. A client whose queue fills up (it
+//! stopped reading while others kept talking) is closed with 1013; the others go on.
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::Message;
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::app::AppState;
+use crate::broker::{Group, Publication};
+use crate::membership::{self, Entry, Membership};
+use crate::protocol::ClientId;
+use crate::protocol::rooms::MemberCard;
+use crate::session::{Handler, Incoming, Upgrade, require_upgrade};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/ws", get(hub))
+}
+
+async fn hub(State(app): State<AppState>, upgrade: Upgrade) -> Response {
+    let upgrade = match require_upgrade(upgrade) {
+        Ok(upgrade) => upgrade,
+        Err(refusal) => return refusal,
+    };
+    let entry = Entry {
+        group: Group::Hub,
+        card: MemberCard {
+            id: ClientId::random(),
+            name: None,
+        },
+        since: None,
+        welcome: None,
+        notice: None,
+        farewell: None,
+    };
+    let span = tracing::debug_span!("session", endpoint = "hub");
+    membership::accept(&app, upgrade, entry, span, |membership| HubClient { membership }).await
+}
+
+struct HubClient {
+    membership: Membership,
+}
+
+impl Handler for HubClient {
+    async fn on_message(&mut self, message: Incoming) -> Option<Message> {
+        let Membership { broker, group, .. } = &self.membership;
+        broker.publish(group, Publication::Plain(message.into())).await;
+        None
+    }
+
+    async fn on_end(&mut self) {
+        self.membership.leave().await;
+    }
+}

@@ -1,0 +1,101 @@
+//! A connection's membership of a group (the chat hub, a room, a signaling room): joined
+//! before the 101 goes out, so the welcome is the first thing the client reads and no
+//! message published after the upgrade can miss it; left when the connection ends.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::response::Response;
+use tracing::Span;
+
+use crate::app::AppState;
+use crate::broker::{Broker, Group, Joining, Welcome};
+use crate::protocol::ClientId;
+use crate::protocol::rooms::MemberCard;
+use crate::session::Handler;
+
+/// Ended by [`Membership::leave`] in the normal course or, if the connection never
+/// started or its task panicked, when dropped.
+pub struct Membership {
+    pub broker: Arc<dyn Broker>,
+    pub group: Group,
+    pub id: ClientId,
+    /// What the other members are told when this one leaves.
+    farewell: Option<Message>,
+    left: bool,
+}
+
+impl Membership {
+    pub async fn leave(&mut self) {
+        if !self.left {
+            self.left = true;
+            self.broker.leave(&self.group, self.id, self.farewell.take()).await;
+        }
+    }
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        if !self.left {
+            let (broker, group, id, farewell) =
+                (self.broker.clone(), self.group.clone(), self.id, self.farewell.take());
+            tokio::spawn(async move { broker.leave(&group, id, farewell).await });
+        }
+    }
+}
+
+/// How a connection joins its group.
+pub struct Entry {
+    pub group: Group,
+    pub card: MemberCard,
+    /// Replay the retained messages after this sequence number (rooms' `?since=`).
+    pub since: Option<u64>,
+    /// Makes the joiner's first message from the group as it finds it.
+    pub welcome: Option<Welcome>,
+    /// Told to the members already there.
+    pub notice: Option<Message>,
+    /// Told to the remaining members when this one leaves.
+    pub farewell: Option<Message>,
+}
+
+/// Takes a connection slot, joins the group, answers the upgrade, and runs the
+/// connection with the handler made from its membership.
+pub async fn accept<H: Handler + 'static>(
+    app: &AppState,
+    upgrade: WebSocketUpgrade,
+    entry: Entry,
+    span: Span,
+    handler: impl FnOnce(Membership) -> H,
+) -> Response {
+    let admission = match app.sessions.admit() {
+        Ok(admission) => admission,
+        Err(refusal) => return refusal,
+    };
+    // Room for the welcome and a full replay on top of the usual queue.
+    let (outbox, inbox) = app.sessions.outbox_with_headroom(app.room_history + 1);
+    let Entry {
+        group,
+        card,
+        since,
+        welcome,
+        notice,
+        farewell,
+    } = entry;
+    let id = card.id;
+    let joining = Joining {
+        card,
+        outbox,
+        since,
+        welcome,
+        notice,
+    };
+    app.broker.join(&group, joining).await;
+    let membership = Membership {
+        broker: app.broker.clone(),
+        group,
+        id,
+        farewell,
+        left: false,
+    };
+    admission.upgrade(upgrade, inbox, handler(membership), span)
+}

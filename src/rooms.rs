@@ -1,0 +1,154 @@
+//! `GET /ws/rooms/{room}`: chat rooms with members, sequence numbers and recovery
+//! (seed 003's rooms, done so that nothing is lost or seen twice).
+//!
+//! A member sends any JSON value as a text frame; every member, the sender included,
+//! receives it wrapped with the room's next `seq`. The room keeps its last messages
+//! (`--room-history`), so a client that lost its connection rejoins with `?since=SEQ`
+//! and gets every message after SEQ before the live ones, with no gap and no duplicate.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::app::AppState;
+use crate::broker::{Group, Publication, Roster};
+use crate::membership::{self, Entry, Membership};
+use crate::protocol::rooms::{MemberCard, MemberName, RoomEvent, message_template, parse_message};
+use crate::protocol::{ClientId, ErrorCode, EventError, RoomName};
+use crate::session::{Handler, Incoming, Upgrade, refuse, require_upgrade};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/ws/rooms/{room}", get(join))
+}
+
+/// `?name=` and `?since=`, checked; anything else in the query is ignored.
+struct JoinQuery {
+    name: Option<MemberName>,
+    since: Option<u64>,
+}
+
+impl JoinQuery {
+    #[allow(clippy::result_large_err)]
+    fn parse(mut query: HashMap<String, String>) -> Result<Self, Response> {
+        let name = match query.remove("name") {
+            None => None,
+            Some(name) => Some(name.parse().map_err(|err: crate::protocol::rooms::InvalidMemberName| {
+                refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidName, err.to_string())
+            })?),
+        };
+        let since = match query.remove("since") {
+            None => None,
+            Some(since) => Some(since.parse().map_err(|_| {
+                refuse(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::InvalidSince,
+                    format!("since must be the seq of the last message received, a whole number ≥ 0, not {since:?}"),
+                )
+            })?),
+        };
+        Ok(Self { name, since })
+    }
+}
+
+/// The room of a URL, or the HTTP 400 that refuses it (shared with signaling).
+#[allow(clippy::result_large_err)]
+pub fn room_name(room: &str) -> Result<RoomName, Response> {
+    room.parse().map_err(|err: crate::protocol::InvalidRoomName| {
+        refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidRoom, err.to_string())
+    })
+}
+
+/// The URL's checks, in the order a client fixes them, then the handshake's.
+#[allow(clippy::result_large_err)]
+fn check(
+    room: &str,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    upgrade: Upgrade,
+) -> Result<(RoomName, JoinQuery, WebSocketUpgrade), Response> {
+    let room = room_name(room)?;
+    let Query(query) =
+        query.map_err(|rejection| refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidName, rejection.body_text()))?;
+    Ok((room, JoinQuery::parse(query)?, require_upgrade(upgrade)?))
+}
+
+async fn join(
+    Path(room): Path<String>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    State(app): State<AppState>,
+    upgrade: Upgrade,
+) -> Response {
+    let (room, query, upgrade) = match check(&room, query, upgrade) {
+        Ok(checked) => checked,
+        Err(refusal) => return refusal,
+    };
+    let card = MemberCard {
+        id: ClientId::random(),
+        name: query.name,
+    };
+    let me = card.clone();
+    let welcome = move |roster: &Roster| {
+        let mut members = roster.others.clone();
+        members.push(me.clone());
+        let welcome = RoomEvent::Welcome {
+            id: me.id,
+            seq: roster.seq,
+            members: &members,
+            recovered: roster.recovered,
+        };
+        Message::Text(welcome.to_json().into())
+    };
+    let entry = Entry {
+        group: Group::Room(room.clone()),
+        since: query.since,
+        welcome: Some(Box::new(welcome)),
+        notice: Some(Message::Text(
+            RoomEvent::Join {
+                id: card.id,
+                name: card.name.as_ref(),
+            }
+            .to_json()
+            .into(),
+        )),
+        farewell: Some(Message::Text(RoomEvent::Leave { id: card.id }.to_json().into())),
+        card: card.clone(),
+    };
+    let span = tracing::debug_span!("session", endpoint = "rooms", %room);
+    membership::accept(&app, upgrade, entry, span, |membership| RoomMember {
+        membership,
+        room,
+        card,
+    })
+    .await
+}
+
+struct RoomMember {
+    membership: Membership,
+    room: RoomName,
+    card: MemberCard,
+}
+
+impl Handler for RoomMember {
+    async fn on_message(&mut self, message: Incoming) -> Option<Message> {
+        let Incoming::Text(data) = message else {
+            return Some(Message::Text(EventError::binary_unsupported().to_json().into()));
+        };
+        let data = match parse_message(data.as_str()) {
+            Ok(data) => data,
+            Err(error) => return Some(Message::Text(error.to_json().into())),
+        };
+        let template = message_template(&self.room, self.card.id, self.card.name.as_ref(), data);
+        let Membership { broker, group, .. } = &self.membership;
+        broker.publish(group, Publication::Sequenced(template)).await;
+        None
+    }
+
+    async fn on_end(&mut self) {
+        self.membership.leave().await;
+    }
+}

@@ -1,0 +1,75 @@
+//! `GET /ws/signal/{room}`: WebRTC signaling (seed 001, with rooms as matchbox and
+//! PeerJS have them). Peers in a room learn each other's ids and pass offers, answers and
+//! ICE candidates by id; the media and data then flow peer to peer, not through pairlink.
+
+use axum::Router;
+use axum::extract::ws::Message;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::app::AppState;
+use crate::broker::{Group, Roster};
+use crate::membership::{self, Entry, Membership};
+use crate::protocol::rooms::MemberCard;
+use crate::protocol::signaling::{Signal, SignalEvent, unknown_peer};
+use crate::protocol::{ClientId, EventError};
+use crate::rooms::room_name;
+use crate::session::{Handler, Incoming, Upgrade, require_upgrade};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/ws/signal/{room}", get(join))
+}
+
+async fn join(Path(room): Path<String>, State(app): State<AppState>, upgrade: Upgrade) -> Response {
+    let room = match room_name(&room) {
+        Ok(room) => room,
+        Err(refusal) => return refusal,
+    };
+    let upgrade = match require_upgrade(upgrade) {
+        Ok(upgrade) => upgrade,
+        Err(refusal) => return refusal,
+    };
+    let id = ClientId::random();
+    let welcome = move |roster: &Roster| {
+        let peers: Vec<ClientId> = roster.others.iter().map(|card| card.id).collect();
+        Message::Text(SignalEvent::Welcome { id, peers: &peers }.to_json().into())
+    };
+    let entry = Entry {
+        group: Group::Signal(room.clone()),
+        card: MemberCard { id, name: None },
+        since: None,
+        welcome: Some(Box::new(welcome)),
+        notice: Some(Message::Text(SignalEvent::PeerJoined { id }.to_json().into())),
+        farewell: Some(Message::Text(SignalEvent::PeerLeft { id }.to_json().into())),
+    };
+    let span = tracing::debug_span!("session", endpoint = "signal", %room);
+    membership::accept(&app, upgrade, entry, span, |membership| SignalPeer { membership }).await
+}
+
+struct SignalPeer {
+    membership: Membership,
+}
+
+impl Handler for SignalPeer {
+    async fn on_message(&mut self, message: Incoming) -> Option<Message> {
+        let Incoming::Text(data) = message else {
+            return Some(Message::Text(EventError::binary_unsupported().to_json().into()));
+        };
+        let Membership { broker, group, id, .. } = &self.membership;
+        let signal = match Signal::parse(data.as_str(), *id) {
+            Ok(signal) => signal,
+            Err(error) => return Some(Message::Text(error.to_json().into())),
+        };
+        let relayed = Message::Text(signal.relayed.into());
+        match broker.send_to_member(group, signal.target, relayed).await {
+            Ok(()) => None,
+            // Gone, or being closed as a slow consumer: either way it is leaving the room.
+            Err(_) => Some(Message::Text(unknown_peer(&signal.target.to_string()).to_json().into())),
+        }
+    }
+
+    async fn on_end(&mut self) {
+        self.membership.leave().await;
+    }
+}
