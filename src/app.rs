@@ -16,6 +16,7 @@ use crate::broker::local::LocalBroker;
 use crate::catalog::{SharedCatalog, store};
 use crate::config::ServeConfig;
 use crate::db::Database;
+use crate::pairing::codes::PairingCodes;
 use crate::pairing::held::HeldMessages;
 use crate::session::Sessions;
 use crate::{echo, hub, listener, pairing, rooms, signaling};
@@ -28,6 +29,8 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Draws waiting for an offline display, when `--hold-for` is set.
     pub held: Option<HeldMessages>,
+    /// Pairing codes' settings and the guard against guessing them.
+    pub codes: Arc<PairingCodes>,
     /// Messages a room keeps (`--room-history`): a joining member's queue has room for
     /// its replay on top of `--queue-capacity`.
     pub room_history: usize,
@@ -65,6 +68,7 @@ impl Application {
             broker: Arc::new(LocalBroker::new(config.limits.slow_consumer_timeout, config.rooms)),
             sessions: Sessions::new(config.limits),
             room_history: config.rooms.history,
+            codes: PairingCodes::new(config.codes),
             held: config.hold.map(HeldMessages::new),
         };
         Ok(Self {

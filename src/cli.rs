@@ -11,9 +11,14 @@ use crate::bench::connect::ServerUrl;
 use crate::bench::idle::IdleConfig;
 use crate::bench::pairs::PairsConfig;
 use crate::broker::RoomPolicy;
+use crate::client::{ClientConfig, Endpoint};
 use crate::config::ServeConfig;
 use crate::db::DatabaseUrl;
+use crate::pairing::codes::{CodePolicy, PublicUrl};
+use crate::pairing::guesses::GuessLimit;
 use crate::pairing::held::HoldPolicy;
+use crate::protocol::rooms::MemberName;
+use crate::protocol::{DeviceId, RoomName};
 use crate::session::{Limits, RateLimit};
 
 #[derive(Debug, Parser)]
@@ -33,6 +38,73 @@ pub enum Command {
     Import(ImportArgs),
     /// Measure a server that speaks the seed pairing protocol (pairlink or any other).
     Bench(BenchArgs),
+    /// Connect to a server as a display, controller, room member or echo client: prints
+    /// what arrives, sends what is typed, reconnects when the connection drops.
+    Client(ClientArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    #[command(subcommand)]
+    pub endpoint: ClientEndpoint,
+
+    /// The server's base URL.
+    #[arg(long, global = true, env = "PAIRLINK_URL", default_value = "ws://127.0.0.1:8080")]
+    pub url: ServerUrl,
+
+    /// First wait before reconnecting; doubles per failed attempt (with jitter).
+    #[arg(long, global = true, default_value = "500ms", value_parser = positive_duration)]
+    pub retry_initial: Duration,
+
+    /// Longest wait between reconnection attempts.
+    #[arg(long, global = true, default_value = "30s", value_parser = positive_duration)]
+    pub retry_max: Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientEndpoint {
+    /// Be the display of UUID: print draws and what its controller relays; typed lines go to the controller.
+    Display { uuid: DeviceId },
+    /// Be the controller of UUID: a typed number is sent as {"difficulty":N}, other lines as typed.
+    Controller {
+        uuid: DeviceId,
+        /// Send this difficulty as soon as connected.
+        #[arg(long, allow_negative_numbers = true)]
+        difficulty: Option<i64>,
+    },
+    /// Join room NAME: typed lines must be JSON values; reconnections recover missed messages.
+    Room {
+        room: RoomName,
+        /// The name others see.
+        #[arg(long)]
+        name: Option<MemberName>,
+    },
+    /// Talk to /echo.
+    Echo,
+}
+
+impl From<ClientArgs> for ClientConfig {
+    fn from(args: ClientArgs) -> Self {
+        let endpoint = match args.endpoint {
+            ClientEndpoint::Display { uuid } => Endpoint::Display(uuid),
+            ClientEndpoint::Controller { uuid, difficulty } => Endpoint::Controller {
+                device: uuid,
+                difficulty,
+            },
+            ClientEndpoint::Room { room, name } => Endpoint::Room {
+                room,
+                name,
+                last_seq: None,
+            },
+            ClientEndpoint::Echo => Endpoint::Echo,
+        };
+        Self {
+            url: args.url,
+            endpoint,
+            retry_initial: args.retry_initial,
+            retry_max: args.retry_max.max(args.retry_initial),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +179,18 @@ pub struct ServeArgs {
     #[arg(long, env = "PAIRLINK_ROOM_RETENTION", default_value = "5m", value_parser = humantime::parse_duration)]
     pub room_retention: Duration,
 
+    /// How long a display's pairing code stays valid (it also ends when the display disconnects).
+    #[arg(long, env = "PAIRLINK_CODE_TTL", default_value = "10m", value_parser = positive_duration)]
+    pub code_ttl: Duration,
+
+    /// Base of the join URLs in pairing QR codes (http(s):// or ws(s)://); default: the host the client used.
+    #[arg(long, env = "PAIRLINK_PUBLIC_URL")]
+    pub public_url: Option<PublicUrl>,
+
+    /// Unknown pairing codes one client address may look up per window, as MISSES/WINDOW; then HTTP 429.
+    #[arg(long, env = "PAIRLINK_CODE_GUESSES", default_value = "10/1m")]
+    pub code_guesses: GuessLimit,
+
     /// On SIGINT/SIGTERM, how long to wait for connections to flush and close.
     #[arg(long, env = "PAIRLINK_SHUTDOWN_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,
@@ -148,6 +232,11 @@ impl ServeArgs {
             rooms: RoomPolicy {
                 history: args.room_history as usize,
                 retention: args.room_retention,
+            },
+            codes: CodePolicy {
+                ttl: args.code_ttl,
+                public_url: args.public_url,
+                guesses: args.code_guesses,
             },
             hold: (!args.hold_for.is_zero()).then_some(HoldPolicy {
                 hold_for: args.hold_for,

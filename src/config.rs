@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::broker::RoomPolicy;
 use crate::db::DatabaseUrl;
+use crate::pairing::codes::CodePolicy;
 use crate::pairing::held::HoldPolicy;
 use crate::session::Limits;
 
@@ -24,6 +25,8 @@ pub struct ServeConfig {
     pub hold: Option<HoldPolicy>,
     /// Room history for recovery.
     pub rooms: RoomPolicy,
+    /// Pairing codes: lifetime, join URL base, guessing limit.
+    pub codes: CodePolicy,
 }
 
 impl ServeConfig {
@@ -37,6 +40,7 @@ impl ServeConfig {
             shutdown_timeout: Duration::from_secs(5),
             hold: None,
             rooms: RoomPolicy::default(),
+            codes: CodePolicy::default(),
         }
     }
 }

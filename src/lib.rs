@@ -12,6 +12,7 @@
 //! - [`catalog`]: quizzes and actions in memory for O(1) draws, and their database rows.
 //! - [`protocol`]: every message and identifier on the wire, parsed once.
 //! - [`bench`]: `pairlink bench`, a load generator for any server speaking the protocol.
+//! - [`client`]: `pairlink client`, a reconnecting terminal client for each endpoint.
 //! - [`db`], [`config`], [`cli`], [`commands`], [`listener`], [`telemetry`]: the edges.
 
 pub mod app;
@@ -19,6 +20,7 @@ pub mod bench;
 pub mod broker;
 pub mod catalog;
 pub mod cli;
+pub mod client;
 pub mod commands;
 pub mod config;
 pub mod db;

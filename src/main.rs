@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pairlink::cli::{Cli, Command};
-use pairlink::{bench, commands, telemetry};
+use pairlink::{bench, client, commands, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -28,6 +28,7 @@ async fn main() -> ExitCode {
         Command::Migrate(args) => commands::migrate(args).await,
         Command::Import(args) => commands::import(args).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Client(args) => client::run(args.into()).await,
     };
     let Err(err) = result else { return ExitCode::SUCCESS };
     // The context says what failed, the root cause why; the layers between (sqlx

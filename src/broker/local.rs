@@ -8,9 +8,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use axum::extract::ws::Message;
 
+use super::codes::{Codes, IssuedCode};
 use super::groups::LocalGroups;
 use super::{Broker, Generation, Group, Joining, Peer, Publication, REPLACED, RoomPolicy, SendError};
-use crate::protocol::ClientId;
+use crate::protocol::pairing::PairingCode;
+use crate::protocol::{ClientId, DeviceId, Role};
 use crate::session::close_frame;
 use crate::session::outbox::{Outbox, PushError};
 
@@ -18,11 +20,19 @@ use crate::session::outbox::{Outbox, PushError};
 /// operation and a queue push, never across an `.await`.
 #[derive(Debug)]
 pub struct LocalBroker {
-    slots: Mutex<HashMap<Peer, Slot>>,
+    pairs: Mutex<Pairs>,
     next_generation: AtomicU64,
     /// How long a message may wait for room in a full queue (`--slow-consumer-timeout`).
     patience: Duration,
     groups: LocalGroups,
+}
+
+/// The pairing space: who holds each address, and the codes standing for displays. One
+/// lock for both, so that a code is never issued for a display that just left.
+#[derive(Debug, Default)]
+struct Pairs {
+    slots: HashMap<Peer, Slot>,
+    codes: Codes,
 }
 
 #[derive(Debug)]
@@ -34,21 +44,21 @@ struct Slot {
 impl LocalBroker {
     pub fn new(patience: Duration, rooms: RoomPolicy) -> Self {
         Self {
-            slots: Mutex::default(),
+            pairs: Mutex::default(),
             next_generation: AtomicU64::new(0),
             patience,
             groups: LocalGroups::new(rooms),
         }
     }
 
-    fn slots(&self) -> MutexGuard<'_, HashMap<Peer, Slot>> {
-        self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn pairs(&self) -> MutexGuard<'_, Pairs> {
+        self.pairs.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The connection holding `to`, taken out of the map so no lock is held while waiting on it.
     fn route(&self, to: Peer) -> Result<(Generation, Outbox), SendError> {
-        let slots = self.slots();
-        let slot = slots.get(&to).ok_or(SendError::Offline)?;
+        let pairs = self.pairs();
+        let slot = pairs.slots.get(&to).ok_or(SendError::Offline)?;
         Ok((slot.generation, slot.outbox.clone()))
     }
 
@@ -70,7 +80,7 @@ impl LocalBroker {
 impl Broker for LocalBroker {
     async fn attach(&self, peer: Peer, outbox: Outbox) -> Generation {
         let generation = Generation(self.next_generation.fetch_add(1, Ordering::Relaxed));
-        let previous = self.slots().insert(peer, Slot { generation, outbox });
+        let previous = self.pairs().slots.insert(peer, Slot { generation, outbox });
         if let Some(previous) = previous {
             tracing::debug!(%peer, "a new connection replaces the old one");
             previous.outbox.close(close_frame(REPLACED.0, REPLACED.1));
@@ -79,14 +89,17 @@ impl Broker for LocalBroker {
     }
 
     async fn detach(&self, peer: Peer, generation: Generation) {
-        let mut slots = self.slots();
-        if slots.get(&peer).is_some_and(|slot| slot.generation == generation) {
-            slots.remove(&peer);
+        let mut pairs = self.pairs();
+        if pairs.slots.get(&peer).is_some_and(|slot| slot.generation == generation) {
+            pairs.slots.remove(&peer);
+            if peer.role == Role::Display {
+                pairs.codes.revoke(peer.device);
+            }
         }
     }
 
     async fn is_online(&self, peer: Peer) -> bool {
-        self.slots().contains_key(&peer)
+        self.pairs().slots.contains_key(&peer)
     }
 
     async fn send(&self, to: Peer, message: Message) -> Result<(), SendError> {
@@ -99,6 +112,18 @@ impl Broker for LocalBroker {
         let (generation, outbox) = self.route(to)?;
         let result = outbox.post(message, self.patience).await;
         self.outcome(to, generation, result).await
+    }
+
+    async fn pairing_code(&self, device: DeviceId, ttl: Duration) -> Result<IssuedCode, SendError> {
+        let mut pairs = self.pairs();
+        if !pairs.slots.contains_key(&Peer::display(device)) {
+            return Err(SendError::Offline);
+        }
+        Ok(pairs.codes.issue(device, ttl))
+    }
+
+    async fn resolve_code(&self, code: PairingCode) -> Option<DeviceId> {
+        self.pairs().codes.resolve(code)
     }
 
     async fn join(&self, group: &Group, joining: Joining) {
@@ -123,7 +148,6 @@ mod tests {
     use axum::extract::ws::Utf8Bytes;
 
     use super::*;
-    use crate::protocol::DeviceId;
     use crate::session::outbox::{Outgoing, outbox};
 
     fn peer() -> Peer {

@@ -9,6 +9,7 @@
 //! replacing the older) and a member of a [`Group`] (any number, each with a
 //! server-given [`ClientId`], receiving what is published to the group in one order).
 
+pub mod codes;
 pub mod groups;
 pub mod local;
 
@@ -18,9 +19,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use axum::extract::ws::Message;
 
+use crate::protocol::pairing::PairingCode;
 use crate::protocol::rooms::{MemberCard, SeqTemplate};
 use crate::protocol::{ClientId, DeviceId, Role, RoomName};
 use crate::session::outbox::Outbox;
+use codes::IssuedCode;
 
 /// A connection's address in the pairing space: one display and one controller per UUID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -151,6 +154,14 @@ pub trait Broker: Send + Sync + 'static {
     /// Queues `message` for the connection holding `to` without waiting for the write.
     /// For messages whose sender was already answered (held draws).
     async fn post(&self, to: Peer, message: Message) -> Result<(), SendError>;
+
+    /// The live pairing code of the display of `device`, or a new one valid for `ttl`.
+    /// [`SendError::Offline`] when no display holds `device`. A code ends when its
+    /// display disconnects.
+    async fn pairing_code(&self, device: DeviceId, ttl: Duration) -> Result<IssuedCode, SendError>;
+
+    /// The UUID a live pairing code stands for.
+    async fn resolve_code(&self, code: PairingCode) -> Option<DeviceId>;
 
     /// Adds a member to `group`: its welcome and replay are queued first, then the
     /// others are told, all before any later message of the group.

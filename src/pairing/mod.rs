@@ -6,6 +6,8 @@
 //! its 101 response goes out, so a peer told "connected" by its client is already
 //! reachable; one connection per role and UUID, the newer replacing the older.
 
+pub mod codes;
+pub mod guesses;
 pub mod held;
 
 use std::sync::Arc;
@@ -31,6 +33,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/ws/difficulty/unity/{uuid}", get(display))
         .route("/ws/difficulty/android/{uuid}", get(controller))
+        .merge(codes::router())
 }
 
 /// `GET /ws/difficulty/unity/{uuid}`: the display.
@@ -65,10 +68,15 @@ async fn display(Path(uuid): Path<String>, State(app): State<AppState>, upgrade:
 
 /// `GET /ws/difficulty/android/{uuid}`: the controller, accepted only while its display is connected.
 async fn controller(Path(uuid): Path<String>, State(app): State<AppState>, upgrade: Upgrade) -> Response {
-    let device = match device_id(&uuid) {
-        Ok(device) => device,
-        Err(refusal) => return refusal,
-    };
+    match device_id(&uuid) {
+        Ok(device) => connect_controller(app, device, upgrade).await,
+        Err(refusal) => refusal,
+    }
+}
+
+/// Accepts the controller of `device` while its display is connected (also used by
+/// `/ws/join/{code}`).
+async fn connect_controller(app: AppState, device: DeviceId, upgrade: Upgrade) -> Response {
     if !app.broker.is_online(Peer::display(device)).await {
         return refuse(
             StatusCode::BAD_REQUEST,
@@ -154,14 +162,31 @@ async fn accept<H: Handler + 'static>(
     admission.upgrade(upgrade, inbox, handler(registration), span)
 }
 
-/// The display only listens; what it sends is ignored, as in the seed.
+/// The display receives draws; what it sends goes on, unchanged, to its controller
+/// (results and game state back to the phone). The seed ignored it; seed displays send
+/// nothing, so they see no change.
 struct DisplayHandler {
     registration: Registration,
 }
 
 impl Handler for DisplayHandler {
-    async fn on_message(&mut self, _message: Incoming) -> Option<Message> {
-        None
+    async fn on_message(&mut self, message: Incoming) -> Option<Message> {
+        let controller = Peer::controller(self.registration.peer.device);
+        // Queued without waiting for the write: the display is told only of failure.
+        match self.registration.broker.post(controller, message.into()).await {
+            Ok(()) => None,
+            Err(err) => {
+                let message = match err {
+                    SendError::Offline => "no controller is connected for this UUID; the message was dropped",
+                    SendError::SlowConsumer => {
+                        "the controller was not reading and has been disconnected; the message was dropped"
+                    }
+                };
+                Some(Message::Text(
+                    ErrorReply::new(ErrorCode::ControllerOffline, message).to_json().into(),
+                ))
+            }
+        }
     }
 
     async fn on_end(&mut self) {

@@ -186,6 +186,12 @@ pub enum ErrorCode {
     UnsupportedBinary,
     /// A signaling message named a peer that is not in the room.
     UnknownPeer,
+    /// A display's message could not be relayed: no controller is connected for its UUID.
+    ControllerOffline,
+    /// HTTP 404: no live pairing code is that one (never issued, expired, or its display left).
+    UnknownCode,
+    /// HTTP 429: this address looked up too many unknown pairing codes; wait and retry.
+    TooManyGuesses,
 }
 
 /// `{"status":"error","code":"…","message":"…"}`: a failed message; the connection stays open.

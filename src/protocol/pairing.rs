@@ -68,10 +68,89 @@ pub const RECEIVED: &str = r#"{"status":"received"}"#;
 /// (only with `--hold-for`).
 pub const QUEUED: &str = r#"{"status":"queued"}"#;
 
+/// The letters pairing codes are made of: no 0/O and no 1/I/L, which people misread
+/// when they copy a code from a headset's screen to a phone.
+pub const CODE_ALPHABET: &[u8; 31] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+/// Characters in a pairing code: 31^6 ≈ 887 million codes.
+pub const CODE_LENGTH: usize = 6;
+
+/// A short code standing for a display's UUID while that display is connected (like
+/// AirConsole's or Unity Relay's join codes). Read case-insensitively, shown in capitals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PairingCode([u8; CODE_LENGTH]);
+
+/// Why a string is not a [`PairingCode`].
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("pairing codes are {CODE_LENGTH} characters from {alphabet}", alphabet = std::str::from_utf8(CODE_ALPHABET).unwrap_or_default())]
+pub struct InvalidPairingCode;
+
+impl PairingCode {
+    /// A code drawn uniformly from the alphabet.
+    pub fn random() -> Self {
+        use rand::Rng;
+        let mut rng = rand::rng();
+        Self(std::array::from_fn(|_| {
+            CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())]
+        }))
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("codes are ASCII")
+    }
+}
+
+impl std::str::FromStr for PairingCode {
+    type Err = InvalidPairingCode;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bytes = s.as_bytes();
+        if bytes.len() != CODE_LENGTH {
+            return Err(InvalidPairingCode);
+        }
+        let mut code = [0u8; CODE_LENGTH];
+        for (slot, byte) in code.iter_mut().zip(bytes) {
+            let upper = byte.to_ascii_uppercase();
+            if !CODE_ALPHABET.contains(&upper) {
+                return Err(InvalidPairingCode);
+            }
+            *slot = upper;
+        }
+        Ok(Self(code))
+    }
+}
+
+impl std::fmt::Display for PairingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for PairingCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::protocol::ErrorReply;
+
+    #[test]
+    fn pairing_codes_are_case_insensitive_and_avoid_look_alikes() {
+        let code: PairingCode = "k7m2qx".parse().unwrap();
+        assert_eq!(code.to_string(), "K7M2QX");
+        assert_eq!("K7M2QX".parse::<PairingCode>(), Ok(code));
+        for bad in [
+            "K7M2Q", "K7M2QXY", "K7M2Q0", "K7M2QO", "K7M2Q1", "K7M2QI", "K7M2QL", "K7M2Q-", "K7M2Qé",
+        ] {
+            assert!(bad.parse::<PairingCode>().is_err(), "{bad:?} was accepted");
+        }
+        for _ in 0..1000 {
+            let random = PairingCode::random();
+            assert_eq!(random.to_string().parse::<PairingCode>(), Ok(random));
+        }
+    }
 
     #[test]
     fn reads_the_seed_message_and_ignores_extra_fields() {

@@ -116,7 +116,8 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// Stops the server and starts a new one (default settings) on the same database.
+    /// Stops the server and starts a new one (default settings) on the same database and
+    /// the same address, as an operator's restart would.
     pub async fn restart(mut self) -> TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -125,7 +126,7 @@ impl TestApp {
             server.await.expect("server task").expect("server stops cleanly");
         }
         let database = std::mem::replace(&mut self.database, TestDatabase::none());
-        let config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), database.url.clone());
+        let config = ServeConfig::new(self.addr, database.url.clone());
         start(config, database).await
     }
 
@@ -359,4 +360,55 @@ pub async fn next_of_type(ws: &mut Ws, kind: &str) -> serde_json::Value {
     let message = next_json(ws).await;
     assert_eq!(message["type"], kind, "expected a {kind} message, got {message}");
     message
+}
+
+/// An HTTP response read off the wire.
+#[derive(Debug)]
+pub struct HttpReply {
+    pub status: u16,
+    /// Header lines, lower-cased names.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpReply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|err| panic!("not JSON ({err}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends one HTTP/1.1 request from `source` (any 127.x.y.z address: each is a different
+/// client address to the server) and reads the whole response.
+pub async fn http_from(source: std::net::IpAddr, app: &TestApp, method: &str, path: &str) -> HttpReply {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::new(source, 0)).unwrap();
+    let mut stream = socket.connect(app.addr).await.unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        app.addr
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("a complete response");
+    let mut lines = head.lines();
+    let status = lines.next().unwrap()[9..12].parse().unwrap();
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    HttpReply {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
+
+/// [`http_from`] 127.0.0.1.
+pub async fn http(app: &TestApp, method: &str, path: &str) -> HttpReply {
+    http_from([127, 0, 0, 1].into(), app, method, path).await
 }

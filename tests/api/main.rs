@@ -3,11 +3,14 @@
 
 mod bench;
 mod cli;
+mod client;
 mod helpers;
 mod hub;
 mod lifecycle;
 mod pairing;
+mod pairing_codes;
 mod pairing_errors;
+mod relay;
 mod rooms;
 mod signaling;
 mod storage;

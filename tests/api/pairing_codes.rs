@@ -1,0 +1,174 @@
+//! Pairing codes: issued to a connected display, looked up, drawn as a QR code of the
+//! join URL, used to join as controller, limited against guessing.
+
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+use pairlink::db::Backend;
+use pairlink::protocol::pairing::CODE_ALPHABET;
+
+use crate::helpers::*;
+
+const UUID: &str = "a4b3c2d1-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
+
+async fn issue(app: &TestApp, uuid: &str) -> HttpReply {
+    http(app, "POST", &format!("/api/pairings/{uuid}/code")).await
+}
+
+/// Renders the SVG and decodes the QR code in it with a QR decoder.
+fn decode_qr(svg: &str) -> String {
+    let tree = resvg::usvg::Tree::from_str(svg, &resvg::usvg::Options::default()).expect("a valid SVG");
+    let size = tree.size().to_int_size();
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    resvg::render(&tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    let (width, height) = (pixmap.width() as usize, pixmap.height() as usize);
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+        pixmap.pixel(x as u32, y as u32).map_or(255, |p| p.red())
+    });
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the picture");
+    grids[0].decode().expect("the QR code decodes").1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_connected_display_gets_one_live_code_that_leads_to_its_uuid() {
+    let app = spawn_default(Backend::Sqlite).await;
+    let _display = app.display(UUID).await;
+
+    let reply = issue(&app, UUID).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let body = reply.json();
+    let code = body["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 6);
+    assert!(code.bytes().all(|b| CODE_ALPHABET.contains(&b)), "{code}");
+    assert_eq!(body["uuid"], UUID);
+    let expires_at = humantime::parse_rfc3339(body["expires_at"].as_str().unwrap()).unwrap();
+    let ttl = expires_at.duration_since(SystemTime::now()).unwrap();
+    assert!(
+        ttl > Duration::from_secs(590) && ttl <= Duration::from_secs(600),
+        "{ttl:?}"
+    );
+
+    assert_eq!(
+        issue(&app, UUID).await.json(),
+        body,
+        "asking again returns the live code"
+    );
+
+    for spelled in [code.clone(), code.to_lowercase()] {
+        let reply = http(&app, "GET", &format!("/api/pairings/code/{spelled}")).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.json(), serde_json::json!({"code": code, "uuid": UUID}));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_qr_code_holds_the_join_url() {
+    let app = spawn_default(Backend::Sqlite).await;
+    let _display = app.display(UUID).await;
+    let code = issue(&app, UUID).await.json()["code"].as_str().unwrap().to_owned();
+    let reply = http(&app, "GET", &format!("/api/pairings/code/{code}/qr.svg")).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some("image/svg+xml"));
+    assert_eq!(decode_qr(&reply.body), format!("ws://{}/ws/join/{code}", app.addr));
+
+    let public = spawn(Setup::new(Backend::Sqlite).config(|config| {
+        config.codes.public_url = Some("https://play.example.com/".parse().unwrap());
+    }))
+    .await;
+    let _display = public.display(UUID).await;
+    let code = issue(&public, UUID).await.json()["code"].as_str().unwrap().to_owned();
+    let reply = http(&public, "GET", &format!("/api/pairings/code/{code}/qr.svg")).await;
+    assert_eq!(decode_qr(&reply.body), format!("wss://play.example.com/ws/join/{code}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_controller_joins_by_code_exactly_as_by_uuid() {
+    let app = spawn_default(Backend::Sqlite).await;
+    let mut display = app.display(UUID).await;
+    let code = issue(&app, UUID).await.json()["code"].as_str().unwrap().to_lowercase();
+    let mut controller = connect(&app.ws_url(&format!("/ws/join/{code}"))).await.expect("joins");
+    send_text(&mut controller, r#"{"difficulty":1}"#).await;
+    assert!(next_json(&mut display).await["quiz_id"].is_array());
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+    // It is the UUID's controller: a controller connecting by UUID replaces it.
+    let _by_uuid = app.controller(UUID).await;
+    assert_eq!(u16::from(next_close(&mut controller).await.code), 4001);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn codes_end_with_their_display_or_their_time() {
+    let app = spawn(Setup::new(Backend::Sqlite).config(|config| config.codes.ttl = Duration::from_millis(300))).await;
+    let (status, body) = (issue(&app, UUID).await.status, issue(&app, UUID).await.json());
+    assert_eq!((status, body["code"].as_str()), (409, Some("display_offline")));
+    assert_eq!(issue(&app, "not-a-uuid").await.status, 400);
+
+    let mut display = app.display(UUID).await;
+    let code = issue(&app, UUID).await.json()["code"].as_str().unwrap().to_owned();
+    display.close(None).await.unwrap();
+    let _ = next(&mut display).await;
+    let reply = http(&app, "GET", &format!("/api/pairings/code/{code}")).await;
+    assert_eq!(
+        (reply.status, reply.json()["code"].as_str()),
+        (404, Some("unknown_code"))
+    );
+    let (status, body) = refusal(&app.ws_url(&format!("/ws/join/{code}"))).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("unknown_code")));
+
+    let _display = app.display(UUID).await;
+    let code = issue(&app, UUID).await.json()["code"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        http(&app, "GET", &format!("/api/pairings/code/{code}")).await.status,
+        404
+    );
+    let fresh = issue(&app, UUID).await.json();
+    assert_eq!(
+        http(
+            &app,
+            "GET",
+            &format!("/api/pairings/code/{}", fresh["code"].as_str().unwrap())
+        )
+        .await
+        .status,
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_address_that_guesses_too_often_is_refused_even_for_live_codes() {
+    let app = spawn(Setup::new(Backend::Sqlite).config(|config| config.codes.guesses = "3/1m".parse().unwrap())).await;
+    let _display = app.display(UUID).await;
+    let live = issue(&app, UUID).await.json()["code"].as_str().unwrap().to_owned();
+    let guesser: IpAddr = [127, 0, 0, 2].into();
+    let neighbour: IpAddr = [127, 0, 0, 3].into();
+
+    // Malformed and unknown codes, by lookup, QR or join: each is a miss.
+    for path in [
+        "/api/pairings/code/AAAAAA",
+        "/api/pairings/code/0OIL1x/qr.svg",
+        "/ws/join/BBBBBB",
+    ] {
+        let reply = http_from(guesser, &app, "GET", path).await;
+        assert_eq!(
+            (reply.status, reply.json()["code"].as_str()),
+            (404, Some("unknown_code")),
+            "{path}"
+        );
+    }
+    let refused = http_from(guesser, &app, "GET", &format!("/api/pairings/code/{live}")).await;
+    assert_eq!(
+        (refused.status, refused.json()["code"].as_str()),
+        (429, Some("too_many_guesses"))
+    );
+    let retry_after: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after));
+    // Another address is not affected.
+    assert_eq!(
+        http_from(neighbour, &app, "GET", &format!("/api/pairings/code/{live}"))
+            .await
+            .status,
+        200
+    );
+}
