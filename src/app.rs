@@ -19,7 +19,7 @@ use crate::db::Database;
 use crate::pairing::codes::PairingCodes;
 use crate::pairing::held::HeldMessages;
 use crate::session::Sessions;
-use crate::{echo, hub, listener, pairing, rooms, signaling};
+use crate::{echo, hub, listener, metrics, pairing, rooms, signaling};
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
@@ -127,6 +127,7 @@ impl Application {
 fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics::serve_metrics))
         .merge(pairing::router())
         .merge(echo::router())
         .merge(hub::router())

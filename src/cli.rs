@@ -20,12 +20,21 @@ use crate::pairing::held::HoldPolicy;
 use crate::protocol::rooms::MemberName;
 use crate::protocol::{DeviceId, RoomName};
 use crate::session::{Limits, RateLimit};
+use crate::telemetry::LogFormat;
 
 #[derive(Debug, Parser)]
 #[command(name = "pairlink", version, about = "Real-time device pairing and relay server")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// How log lines are written on stderr: human or json.
+    #[arg(long, global = true, env = "PAIRLINK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+
+    /// Let UUIDs and room names appear in logs (they are left out: a UUID is all it takes to connect as its display).
+    #[arg(long, global = true, env = "PAIRLINK_LOG_IDS")]
+    pub log_ids: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use crate::app::AppState;
+use crate::metrics::Kind;
 use crate::session::{Handler, Incoming, Upgrade, require_upgrade};
 
 pub fn router() -> Router<AppState> {
@@ -20,13 +21,12 @@ async fn echo(State(app): State<AppState>, upgrade: Upgrade) -> Response {
         Ok(upgrade) => upgrade,
         Err(refusal) => return refusal,
     };
-    let admission = match app.sessions.admit() {
+    let admission = match app.sessions.admit(Kind::Echo) {
         Ok(admission) => admission,
         Err(refusal) => return refusal,
     };
     let (_outbox, inbox) = app.sessions.outbox();
-    let span = tracing::debug_span!("session", endpoint = "echo");
-    admission.upgrade(upgrade, inbox, Echo, span)
+    admission.upgrade(upgrade, inbox, Echo)
 }
 
 struct Echo;

@@ -38,8 +38,7 @@ async fn hub(State(app): State<AppState>, upgrade: Upgrade) -> Response {
         notice: None,
         farewell: None,
     };
-    let span = tracing::debug_span!("session", endpoint = "hub");
-    membership::accept(&app, upgrade, entry, span, |membership| HubClient { membership }).await
+    membership::accept(&app, upgrade, entry, |membership| HubClient { membership }).await
 }
 
 struct HubClient {

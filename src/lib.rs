@@ -28,6 +28,7 @@ pub mod echo;
 pub mod hub;
 pub mod listener;
 pub mod membership;
+pub mod metrics;
 pub mod pairing;
 pub mod protocol;
 pub mod rooms;

@@ -16,7 +16,7 @@ async fn main() -> ExitCode {
         }
     }
     let cli = Cli::parse();
-    telemetry::init();
+    telemetry::init(cli.log_format, cli.log_ids);
     let result = match cli.command {
         Command::Serve(args) => match args.into_config() {
             Ok(config) => commands::serve(config).await,

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::response::Response;
-use tracing::Span;
 
 use crate::app::AppState;
 use crate::broker::{Broker, Group, Joining, Welcome};
+use crate::metrics::Kind;
 use crate::protocol::ClientId;
 use crate::protocol::rooms::MemberCard;
 use crate::session::Handler;
@@ -64,10 +64,14 @@ pub async fn accept<H: Handler + 'static>(
     app: &AppState,
     upgrade: WebSocketUpgrade,
     entry: Entry,
-    span: Span,
     handler: impl FnOnce(Membership) -> H,
 ) -> Response {
-    let admission = match app.sessions.admit() {
+    let kind = match &entry.group {
+        Group::Hub => Kind::Hub,
+        Group::Room(_) => Kind::Room,
+        Group::Signal(_) => Kind::Signal,
+    };
+    let admission = match app.sessions.admit(kind) {
         Ok(admission) => admission,
         Err(refusal) => return refusal,
     };
@@ -97,5 +101,8 @@ pub async fn accept<H: Handler + 'static>(
         farewell,
         left: false,
     };
-    admission.upgrade(upgrade, inbox, handler(membership), span)
+    if let Group::Room(room) | Group::Signal(room) = &membership.group {
+        admission.subject(room);
+    }
+    admission.upgrade(upgrade, inbox, handler(membership))
 }

@@ -118,13 +118,7 @@ async fn join(
         farewell: Some(Message::Text(RoomEvent::Leave { id: card.id }.to_json().into())),
         card: card.clone(),
     };
-    let span = tracing::debug_span!("session", endpoint = "rooms", %room);
-    membership::accept(&app, upgrade, entry, span, |membership| RoomMember {
-        membership,
-        room,
-        card,
-    })
-    .await
+    membership::accept(&app, upgrade, entry, |membership| RoomMember { membership, room, card }).await
 }
 
 struct RoomMember {

@@ -43,8 +43,7 @@ async fn join(Path(room): Path<String>, State(app): State<AppState>, upgrade: Up
         notice: Some(Message::Text(SignalEvent::PeerJoined { id }.to_json().into())),
         farewell: Some(Message::Text(SignalEvent::PeerLeft { id }.to_json().into())),
     };
-    let span = tracing::debug_span!("session", endpoint = "signal", %room);
-    membership::accept(&app, upgrade, entry, span, |membership| SignalPeer { membership }).await
+    membership::accept(&app, upgrade, entry, |membership| SignalPeer { membership }).await
 }
 
 struct SignalPeer {

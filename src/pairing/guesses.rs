@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::metrics::METRICS;
+
 /// Misses allowed per address per window (`--code-guesses N/WINDOW`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GuessLimit {
@@ -94,6 +96,7 @@ impl GuessGuard {
     /// Records a lookup of an unknown code from `address`.
     pub fn missed(&self, address: IpAddr) {
         self.misses_total.fetch_add(1, Ordering::Relaxed);
+        METRICS.code_misses.inc();
         let now = Instant::now();
         let window_length = self.limit.window;
         let mut windows = self.windows();
@@ -113,7 +116,7 @@ impl GuessGuard {
         window.misses += 1;
     }
 
-    /// Unknown codes looked up since the server started (for metrics).
+    /// Unknown codes looked up through this guard.
     pub fn misses_total(&self) -> u64 {
         self.misses_total.load(Ordering::Relaxed)
     }

@@ -16,6 +16,7 @@ use tokio::sync::{Mutex, MutexGuard};
 use tokio::time::Instant;
 
 use crate::broker::{Broker, Peer, SendError};
+use crate::metrics::METRICS;
 use crate::protocol::{DeviceId, ErrorCode, ErrorReply};
 use crate::session::outbox::Outbox;
 
@@ -89,6 +90,7 @@ impl HeldMessages {
             expires_at: Instant::now() + self.0.policy.hold_for,
             controller: controller.clone(),
         });
+        METRICS.held.inc();
         if first {
             tokio::spawn(self.clone().expire(device));
         }
@@ -110,6 +112,7 @@ impl HeldMessages {
                 let now = Instant::now();
                 while queue.front().is_some_and(|held| held.expires_at <= now) {
                     let held = queue.pop_front().expect("front exists");
+                    METRICS.held.dec();
                     let reply = ErrorReply::new(
                         ErrorCode::Expired,
                         "the display did not reconnect in time; the message was dropped",
@@ -137,6 +140,7 @@ impl Release<'_> {
     /// Delivers, in order, every message held for `device` to its (now attached) display.
     pub async fn deliver_to(mut self, broker: &dyn Broker, device: DeviceId) {
         let Some(queue) = self.0.remove(&device) else { return };
+        METRICS.held.dec_by(queue.len() as i64);
         // Queued, not awaited: the display's connection starts only once its 101 is sent.
         let mut queue = queue.into_iter();
         for held in queue.by_ref() {

@@ -22,10 +22,12 @@ use axum::routing::get;
 use crate::app::AppState;
 use crate::broker::{Broker, Generation, Peer, SendError};
 use crate::catalog::SharedCatalog;
+use crate::metrics::{Kind, METRICS};
 use crate::protocol::pairing::{DifficultyRequest, QUEUED, RECEIVED};
-use crate::protocol::{DeviceId, ErrorCode, ErrorReply};
+use crate::protocol::{DeviceId, ErrorCode, ErrorReply, Role};
 use crate::session::outbox::Outbox;
 use crate::session::{Handler, Incoming, Upgrade, refuse, require_upgrade};
+use tokio::time::Instant;
 
 use held::{HeldMessages, Outcome};
 
@@ -144,7 +146,11 @@ async fn accept<H: Handler + 'static>(
     peer: Peer,
     handler: impl FnOnce(Registration) -> H,
 ) -> Response {
-    let admission = match app.sessions.admit() {
+    let kind = match peer.role {
+        Role::Display => Kind::Display,
+        Role::Controller => Kind::Controller,
+    };
+    let admission = match app.sessions.admit(kind) {
         Ok(admission) => admission,
         Err(refusal) => return refusal,
     };
@@ -158,8 +164,8 @@ async fn accept<H: Handler + 'static>(
         outbox,
         released: false,
     };
-    let span = tracing::debug_span!("session", endpoint = "pairing", role = %peer.role);
-    admission.upgrade(upgrade, inbox, handler(registration), span)
+    admission.subject(&peer.device);
+    admission.upgrade(upgrade, inbox, handler(registration))
 }
 
 /// The display receives draws; what it sends goes on, unchanged, to its controller
@@ -204,9 +210,15 @@ struct ControllerHandler {
 impl Handler for ControllerHandler {
     async fn on_message(&mut self, message: Incoming) -> Option<Message> {
         // Binary frames are read as JSON too: the seed's ReadJSON accepted either kind.
+        let started = Instant::now();
         let reply = match self.deliver(message.as_bytes()).await {
-            Ok(Outcome::Delivered) => Utf8Bytes::from_static(RECEIVED),
-            Ok(Outcome::Held) => Utf8Bytes::from_static(QUEUED),
+            Ok(outcome) => {
+                METRICS.observe_draw(started.elapsed());
+                match outcome {
+                    Outcome::Delivered => Utf8Bytes::from_static(RECEIVED),
+                    Outcome::Held => Utf8Bytes::from_static(QUEUED),
+                }
+            }
             Err(error) => error.to_json().into(),
         };
         Some(Message::Text(reply))

@@ -194,6 +194,56 @@ pub enum ErrorCode {
     TooManyGuesses,
 }
 
+impl ErrorCode {
+    /// Every code, in declaration order (so `code as usize` indexes it).
+    pub const ALL: [ErrorCode; 19] = [
+        ErrorCode::InvalidJson,
+        ErrorCode::InvalidDifficulty,
+        ErrorCode::NoContent,
+        ErrorCode::DisplayOffline,
+        ErrorCode::InvalidUuid,
+        ErrorCode::Expired,
+        ErrorCode::QueueFull,
+        ErrorCode::RateLimited,
+        ErrorCode::ServerFull,
+        ErrorCode::NotWebsocket,
+        ErrorCode::InvalidRoom,
+        ErrorCode::InvalidName,
+        ErrorCode::InvalidSince,
+        ErrorCode::InvalidMessage,
+        ErrorCode::UnsupportedBinary,
+        ErrorCode::UnknownPeer,
+        ErrorCode::ControllerOffline,
+        ErrorCode::UnknownCode,
+        ErrorCode::TooManyGuesses,
+    ];
+
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::InvalidDifficulty => "invalid_difficulty",
+            ErrorCode::NoContent => "no_content",
+            ErrorCode::DisplayOffline => "display_offline",
+            ErrorCode::InvalidUuid => "invalid_uuid",
+            ErrorCode::Expired => "expired",
+            ErrorCode::QueueFull => "queue_full",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::ServerFull => "server_full",
+            ErrorCode::NotWebsocket => "not_websocket",
+            ErrorCode::InvalidRoom => "invalid_room",
+            ErrorCode::InvalidName => "invalid_name",
+            ErrorCode::InvalidSince => "invalid_since",
+            ErrorCode::InvalidMessage => "invalid_message",
+            ErrorCode::UnsupportedBinary => "unsupported_binary",
+            ErrorCode::UnknownPeer => "unknown_peer",
+            ErrorCode::ControllerOffline => "controller_offline",
+            ErrorCode::UnknownCode => "unknown_code",
+            ErrorCode::TooManyGuesses => "too_many_guesses",
+        }
+    }
+}
+
 /// `{"status":"error","code":"…","message":"…"}`: a failed message; the connection stays open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorReply {
@@ -203,7 +253,9 @@ pub struct ErrorReply {
 }
 
 impl ErrorReply {
+    /// Counted in `pairlink_errors_total` as it is made: every error reply made is sent.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        crate::metrics::METRICS.error(code);
         Self {
             status: "error".to_owned(),
             code,
@@ -229,7 +281,9 @@ pub struct EventError {
 }
 
 impl EventError {
+    /// Counted in `pairlink_errors_total` as it is made: every error event made is sent.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        crate::metrics::METRICS.error(code);
         Self {
             code,
             message: message.into(),
@@ -253,6 +307,13 @@ impl EventError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_codes_are_written_as_serde_writes_them() {
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+    }
 
     #[test]
     fn room_names_follow_the_naming_rule() {

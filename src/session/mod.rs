@@ -11,6 +11,7 @@ pub mod limits;
 pub mod outbox;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -26,7 +27,9 @@ use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::{Instrument, Span};
 
+use crate::metrics::{ConnectionMetrics, Kind, METRICS};
 use crate::protocol::{ErrorCode, ErrorReply};
+use crate::telemetry;
 use keepalive::{Keepalive, Tick};
 pub use limits::{Limits, RateLimit};
 use outbox::{Inbox, Outgoing};
@@ -95,14 +98,28 @@ impl Sessions {
     }
 
     /// Takes a connection slot before an upgrade is answered; HTTP 503 when none is free.
+    /// The connection is counted as open from here, and gets its log span.
     #[allow(clippy::result_large_err)]
-    pub fn admit(&self) -> Result<Admission, Response> {
+    pub fn admit(&self, kind: Kind) -> Result<Admission, Response> {
         match self.0.slots.clone().try_acquire_owned() {
-            Ok(permit) => Ok(Admission {
-                _permit: permit,
-                _tracked: self.0.tracker.token(),
-                sessions: self.clone(),
-            }),
+            Ok(permit) => {
+                METRICS.connection(kind).open.inc();
+                let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+                let span = tracing::info_span!(
+                    "connection",
+                    id,
+                    endpoint = kind.endpoint(),
+                    role = kind.role(),
+                    subject = tracing::field::Empty
+                );
+                Ok(Admission {
+                    _permit: permit,
+                    _tracked: self.0.tracker.token(),
+                    sessions: self.clone(),
+                    kind,
+                    span,
+                })
+            }
             Err(_) => {
                 tracing::warn!(
                     max = self.0.limits.max_connections,
@@ -178,23 +195,37 @@ pub fn require_upgrade(upgrade: Upgrade) -> Result<WebSocketUpgrade, Response> {
     })
 }
 
+/// Numbers connections for their log spans.
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+
 /// A connection slot, held from before the 101 until the connection ends.
 pub struct Admission {
     _permit: OwnedSemaphorePermit,
     _tracked: TaskTrackerToken,
     sessions: Sessions,
+    kind: Kind,
+    span: Span,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        METRICS.connection(self.kind).open.dec();
+    }
 }
 
 impl Admission {
+    /// Names what the connection is about (its UUID or room) in its log span, only with
+    /// `--log-ids`: UUIDs work as bearer secrets and stay out of logs by default.
+    pub fn subject(&self, subject: &dyn std::fmt::Display) {
+        if telemetry::log_ids() {
+            self.span.record("subject", tracing::field::display(subject));
+        }
+    }
+
     /// Answers `upgrade` with the shared limits and, once upgraded, runs the connection
     /// with `handler`. If the upgrade never completes, the handler is dropped unused.
-    pub fn upgrade<H: Handler + 'static>(
-        self,
-        upgrade: WebSocketUpgrade,
-        inbox: Inbox,
-        handler: H,
-        span: Span,
-    ) -> Response {
+    pub fn upgrade<H: Handler + 'static>(self, upgrade: WebSocketUpgrade, inbox: Inbox, handler: H) -> Response {
+        let span = self.span.clone();
         let limits = self.sessions.0.limits;
         upgrade
             .read_buffer_size(READ_BUFFER_BYTES)
@@ -273,6 +304,7 @@ fn run(
 ) -> impl Future<Output = ()> + Send + 'static {
     async move {
         tracing::debug!("connected");
+        let counts = METRICS.connection(admission.kind);
         let sessions = &admission.sessions;
         let limits = &sessions.0.limits;
         let shutdown = &sessions.0.shutdown;
@@ -288,7 +320,7 @@ fn run(
                 biased;
                 outgoing = inbox.next() => match outgoing {
                     Outgoing::Message(message, receipt) => {
-                        if write_queued(&mut socket, &mut inbox, message, receipt, limits.write_timeout).await.is_err() {
+                        if write_queued(&mut socket, &mut inbox, message, receipt, limits.write_timeout, counts).await.is_err() {
                             break End::Gone;
                         }
                     }
@@ -297,7 +329,7 @@ fn run(
                 () = shutdown.cancelled() => {
                     // Flush everything accepted before the signal, then say goodbye.
                     while let Some(Outgoing::Message(message, receipt)) = inbox.try_next() {
-                        if write_queued(&mut socket, &mut inbox, message, receipt, limits.write_timeout).await.is_err() {
+                        if write_queued(&mut socket, &mut inbox, message, receipt, limits.write_timeout, counts).await.is_err() {
                             break;
                         }
                     }
@@ -329,6 +361,7 @@ fn run(
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                         Some(Ok(Message::Close(_))) => break End::ClosedByClient,
                     };
+                    counts.received.inc();
                     let reply = if rate_limiter.as_ref().is_some_and(|limiter| limiter.check().is_err()) {
                         Some(rate_limited(limits.rate_limit))
                     } else {
@@ -340,6 +373,7 @@ fn run(
                         if send(&mut socket, reply, limits.write_timeout).await.is_err() {
                             break End::Gone;
                         }
+                        counts.sent.inc();
                     }
                 }
             }
@@ -377,8 +411,10 @@ async fn write_queued(
     first: Message,
     receipt: Option<outbox::Receipt>,
     timeout: Duration,
+    counts: &ConnectionMetrics,
 ) -> Result<(), ()> {
     let mut receipts: Vec<outbox::Receipt> = receipt.into_iter().collect();
+    let mut written = 1;
     let write = async {
         socket.feed(first).await?;
         for _ in 1..WRITE_BATCH {
@@ -386,6 +422,7 @@ async fn write_queued(
                 Some(Outgoing::Message(message, receipt)) => {
                     receipts.extend(receipt);
                     socket.feed(message).await?;
+                    written += 1;
                 }
                 // A close stays in the queue for the main loop to act on.
                 _ => break,
@@ -396,6 +433,7 @@ async fn write_queued(
     match Box::pin(tokio::time::timeout(timeout, write)).await {
         Ok(Ok(())) => {
             receipts.into_iter().for_each(outbox::Receipt::confirm);
+            counts.sent.inc_by(written);
             Ok(())
         }
         _ => Err(()),
@@ -415,6 +453,7 @@ async fn finish(mut socket: WebSocket, end: End, timeout: Duration) {
         End::Fail(frame) => (frame, false),
     };
     tracing::debug!(code = frame.code, reason = %frame.reason, "closing connection");
+    METRICS.close(frame.code);
     if send(&mut socket, Message::Close(Some(frame)), timeout).await.is_err() || !await_reply {
         return;
     }
