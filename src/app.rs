@@ -15,6 +15,7 @@ use crate::broker::Broker;
 use crate::broker::local::LocalBroker;
 use crate::catalog::{SharedCatalog, store};
 use crate::config::ServeConfig;
+use crate::content::{self, ContentApi};
 use crate::db::Database;
 use crate::pairing::held::HeldMessages;
 use crate::session::Sessions;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Draws waiting for an offline display, when `--hold-for` is set.
     pub held: Option<HeldMessages>,
+    /// The content API (`/api`): its database and admin token.
+    pub content: ContentApi,
 }
 
 /// A bound, ready server.
@@ -62,6 +65,7 @@ impl Application {
             broker: Arc::new(LocalBroker::new(config.limits.slow_consumer_timeout)),
             sessions: Sessions::new(config.limits),
             held: config.hold.map(HeldMessages::new),
+            content: ContentApi::new(db, config.admin_token),
         };
         Ok(Self {
             listener,
@@ -121,6 +125,7 @@ fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(pairing::router())
         .merge(echo::router())
+        .merge(content::router())
         .with_state(state)
 }
 

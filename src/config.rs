@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::content::AdminToken;
 use crate::db::DatabaseUrl;
 use crate::pairing::held::HoldPolicy;
 use crate::session::Limits;
@@ -21,6 +22,8 @@ pub struct ServeConfig {
     pub shutdown_timeout: Duration,
     /// Held delivery for offline displays; off when `None`.
     pub hold: Option<HoldPolicy>,
+    /// Authorises writes to the content API; writes are refused when `None`.
+    pub admin_token: Option<AdminToken>,
 }
 
 impl ServeConfig {
@@ -33,6 +36,7 @@ impl ServeConfig {
             handshake_timeout: Duration::from_secs(5),
             shutdown_timeout: Duration::from_secs(5),
             hold: None,
+            admin_token: None,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`broker`]: the seam through which a message reaches another connection
 //!   (in-process today, other nodes later).
 //! - [`catalog`]: quizzes and actions in memory for O(1) draws, and their database rows.
+//! - [`content`]: the catalogue over REST under `/api`, with its OpenAPI document.
 //! - [`protocol`]: every message and identifier on the wire, parsed once.
 //! - [`bench`]: `pairlink bench`, a load generator for any server speaking the protocol.
 //! - [`db`], [`config`], [`cli`], [`commands`], [`listener`], [`telemetry`]: the edges.
@@ -19,6 +20,7 @@ pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod content;
 pub mod db;
 pub mod echo;
 pub mod listener;

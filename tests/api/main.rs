@@ -3,6 +3,10 @@
 
 mod bench;
 mod cli;
+mod content;
+mod content_client;
+mod content_errors;
+mod content_files;
 mod helpers;
 mod lifecycle;
 mod pairing;
