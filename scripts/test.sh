@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs pairlink's whole test suite, on a fresh machine too: makes sure the services the
-# tests talk to are up (starting or installing them if needed), then runs cargo test
-# and the Autobahn protocol conformance suite.
+# tests talk to are up (starting or installing them if needed), then runs cargo test,
+# the Autobahn protocol conformance suite and the content API's schemathesis checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,3 +11,6 @@ cargo test --locked --all-targets "$@"
 
 # WebSocket protocol conformance (RFC 6455) against /echo.
 scripts/autobahn.sh
+
+# The content API against its OpenAPI document.
+scripts/schemathesis.sh
