@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs pairlink's whole test suite, on a fresh machine too: makes sure the services the
 # tests talk to are up (starting or installing them if needed), then runs cargo test,
-# the Autobahn protocol conformance suite and the end-to-end tests in headless Chromium.
+# the Autobahn protocol conformance suite, the content API's schemathesis checks and the
+# end-to-end tests in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,9 @@ cargo test --locked --all-targets "$@"
 
 # WebSocket protocol conformance (RFC 6455) against /echo.
 scripts/autobahn.sh
+
+# The content API against its OpenAPI document.
+scripts/schemathesis.sh
 
 # End-to-end tests in headless Chromium (WebRTC through the signaling endpoint).
 scripts/browser-tests.sh

@@ -15,6 +15,7 @@ use crate::broker::Broker;
 use crate::broker::local::LocalBroker;
 use crate::catalog::{SharedCatalog, store};
 use crate::config::ServeConfig;
+use crate::content::{self, ContentApi};
 use crate::db::Database;
 use crate::pairing::codes::PairingCodes;
 use crate::pairing::held::HeldMessages;
@@ -34,6 +35,8 @@ pub struct AppState {
     /// Messages a room keeps (`--room-history`): a joining member's queue has room for
     /// its replay on top of `--queue-capacity`.
     pub room_history: usize,
+    /// The content API (`/api`): its database and admin token.
+    pub content: ContentApi,
 }
 
 /// A bound, ready server.
@@ -70,6 +73,7 @@ impl Application {
             room_history: config.rooms.history,
             codes: PairingCodes::new(config.codes),
             held: config.hold.map(HeldMessages::new),
+            content: ContentApi::new(db, config.admin_token),
         };
         Ok(Self {
             listener,
@@ -133,6 +137,7 @@ fn router(state: AppState) -> Router {
         .merge(hub::router())
         .merge(rooms::router())
         .merge(signaling::router())
+        .merge(content::router())
         .with_state(state)
 }
 

@@ -11,8 +11,10 @@ use crate::bench::connect::ServerUrl;
 use crate::bench::idle::IdleConfig;
 use crate::bench::pairs::PairsConfig;
 use crate::broker::RoomPolicy;
+use crate::catalog::import::Format;
 use crate::client::{ClientConfig, Endpoint};
 use crate::config::ServeConfig;
+use crate::content::AdminToken;
 use crate::db::DatabaseUrl;
 use crate::pairing::codes::{CodePolicy, PublicUrl};
 use crate::pairing::guesses::GuessLimit;
@@ -43,8 +45,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
-    /// Load quizzes and actions from a JSON file, all rows or none.
+    /// Load quizzes and actions from JSON or CSV files, all rows or none.
     Import(ImportArgs),
+    /// Write the catalogue as JSON or CSV files that `import` reads back unchanged.
+    Export(ExportArgs),
     /// Measure a server that speaks the seed pairing protocol (pairlink or any other).
     Bench(BenchArgs),
     /// Connect to a server as a display, controller, room member or echo client: prints
@@ -203,6 +207,10 @@ pub struct ServeArgs {
     /// On SIGINT/SIGTERM, how long to wait for connections to flush and close.
     #[arg(long, env = "PAIRLINK_SHUTDOWN_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,
+
+    /// Bearer token that authorises content API writes (POST/PUT/DELETE under /api); without it they get 403.
+    #[arg(long, env = "PAIRLINK_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<AdminToken>,
 }
 
 /// A duration such as `20s` or `500ms` that is more than zero.
@@ -216,8 +224,27 @@ fn positive_duration(s: &str) -> Result<Duration, String> {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The catalogue file: {"quizzes":[…],"actions":[…]}.
-    pub file: PathBuf,
+    /// Catalogue files, written in one transaction: JSON {"quizzes":[…],"actions":[…]}, or CSV with one table per file (a header with `name` holds quizzes, without it actions).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// The files' format; by default each file's extension (.json or .csv) tells.
+    #[arg(long)]
+    pub format: Option<Format>,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// json: one document; csv: quizzes.csv and actions.csv in the --out directory.
+    #[arg(long, default_value = "json")]
+    pub format: Format,
+
+    /// Where to write: a file for json (standard output if not given), a directory for csv.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 
     #[command(flatten)]
     pub database: DatabaseArgs,
@@ -247,6 +274,7 @@ impl ServeArgs {
                 public_url: args.public_url,
                 guesses: args.code_guesses,
             },
+            admin_token: args.admin_token,
             hold: (!args.hold_for.is_zero()).then_some(HoldPolicy {
                 hold_for: args.hold_for,
                 hold_max: args.hold_max as usize,

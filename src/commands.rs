@@ -4,8 +4,9 @@
 use anyhow::Context;
 
 use crate::app::{self, Application};
-use crate::catalog::import::CatalogFile;
-use crate::cli::{DatabaseArgs, ImportArgs};
+use crate::catalog::export;
+use crate::catalog::import::{CatalogFile, Format};
+use crate::cli::{DatabaseArgs, ExportArgs, ImportArgs};
 use crate::config::ServeConfig;
 use crate::db::Database;
 
@@ -24,18 +25,25 @@ pub async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `pairlink import FILE`: the whole file or nothing.
+/// `pairlink import FILE…`: every file or nothing.
 pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
-    let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
-    let file = CatalogFile::parse_json(&bytes).map_err(|errors| {
-        anyhow::anyhow!(
-            "{} was not imported, nothing was written: {errors}",
-            args.file.display()
-        )
-    })?;
+    let mut catalog = CatalogFile::default();
+    for path in &args.files {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let format = args.format.or_else(|| Format::of_path(path)).with_context(|| {
+            format!(
+                "cannot tell the format of {}: name it .json or .csv, or give --format",
+                path.display()
+            )
+        })?;
+        let not_imported =
+            |errors| anyhow::anyhow!("{} was not imported, nothing was written: {errors}", path.display());
+        let file = CatalogFile::parse(&bytes, format).map_err(not_imported)?;
+        catalog.extend(file).map_err(not_imported)?;
+    }
     let db = Database::connect(&args.database.database_url).await?;
     db.migrate().await?;
-    let summary = file
+    let summary = catalog
         .write(&db)
         .await
         .context("the import failed, nothing was written")?;
@@ -43,5 +51,30 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
         "imported {} quizzes and {} actions into {}",
         summary.quizzes, summary.actions, args.database.database_url
     );
+    Ok(())
+}
+
+/// `pairlink export`: JSON to standard output or a file, CSV into a directory.
+pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let db = Database::connect(&args.database.database_url).await?;
+    let summary = match (args.format, &args.out) {
+        (Format::Json, None) => export::json(&db, &mut std::io::stdout().lock()).await?,
+        (Format::Json, Some(path)) => {
+            let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+            export::json(&db, &mut std::io::BufWriter::new(file)).await?
+        }
+        (Format::Csv, Some(dir)) => export::csv(&db, dir).await?,
+        (Format::Csv, None) => {
+            anyhow::bail!("--format csv writes two files (quizzes.csv, actions.csv): give --out DIR")
+        }
+    };
+    if let Some(out) = &args.out {
+        println!(
+            "exported {} quizzes and {} actions to {}",
+            summary.quizzes,
+            summary.actions,
+            out.display()
+        );
+    }
     Ok(())
 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::broker::RoomPolicy;
+use crate::content::AdminToken;
 use crate::db::DatabaseUrl;
 use crate::pairing::codes::CodePolicy;
 use crate::pairing::held::HoldPolicy;
@@ -27,6 +28,8 @@ pub struct ServeConfig {
     pub rooms: RoomPolicy,
     /// Pairing codes: lifetime, join URL base, guessing limit.
     pub codes: CodePolicy,
+    /// Authorises writes to the content API; writes are refused when `None`.
+    pub admin_token: Option<AdminToken>,
 }
 
 impl ServeConfig {
@@ -41,6 +44,7 @@ impl ServeConfig {
             hold: None,
             rooms: RoomPolicy::default(),
             codes: CodePolicy::default(),
+            admin_token: None,
         }
     }
 }

@@ -10,6 +10,7 @@
 //! - [`broker`]: the seam through which a message reaches another connection
 //!   (in-process today, other nodes later).
 //! - [`catalog`]: quizzes and actions in memory for O(1) draws, and their database rows.
+//! - [`content`]: the catalogue over REST under `/api`, with its OpenAPI document.
 //! - [`protocol`]: every message and identifier on the wire, parsed once.
 //! - [`bench`]: `pairlink bench`, a load generator for any server speaking the protocol.
 //! - [`client`]: `pairlink client`, a reconnecting terminal client for each endpoint.
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod content;
 pub mod db;
 pub mod echo;
 pub mod hub;

@@ -27,6 +27,7 @@ async fn main() -> ExitCode {
         },
         Command::Migrate(args) => commands::migrate(args).await,
         Command::Import(args) => commands::import(args).await,
+        Command::Export(args) => commands::export(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Client(args) => client::run(args.into()).await,
     };

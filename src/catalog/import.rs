@@ -1,42 +1,46 @@
-//! Catalogue files: `{"quizzes":[…],"actions":[…]}` in the seed's field names, checked
-//! row by row and written in one transaction, so a file lands whole or not at all.
+//! Catalogue files: `{"quizzes":[…],"actions":[…]}` in JSON, or one table per CSV file,
+//! in the seed's field names; checked row by row (the rules are in [`super::rows`]) and
+//! written in one transaction, so a set of files lands whole or not at all.
 
 use std::collections::HashSet;
 use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
 
+use anyhow::Context;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::db::{Backend, Database};
+use super::rows::{self, ActionRow, Content, QuizRow};
+use super::store;
+use crate::db::Database;
 
-/// The longest text a column holds (`VARCHAR(255)` in the seed schema), in characters.
-pub const MAX_TEXT_CHARS: usize = 255;
-
-/// One quiz as it appears in a catalogue file. Without `id` the next free id is used;
-/// with one, the row of that id is inserted or replaced.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QuizRow {
-    pub id: Option<i32>,
-    pub name: String,
-    pub difficulty: i32,
-    pub lef_sel: String,
-    pub rig_sel: String,
-    #[serde(default)]
-    pub detail: String,
+/// How a catalogue file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `{"quizzes":[…],"actions":[…]}`.
+    Json,
+    /// One table per file; its header row names the columns (and so the table).
+    Csv,
 }
 
-/// One action as it appears in a catalogue file: a quiz without a name.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActionRow {
-    pub id: Option<i32>,
-    pub difficulty: i32,
-    pub lef_sel: String,
-    pub rig_sel: String,
-    #[serde(default)]
-    pub detail: String,
+impl Format {
+    /// The format a file name's extension names, if any.
+    pub fn of_path(path: &Path) -> Option<Self> {
+        path.extension()?.to_str()?.to_ascii_lowercase().parse().ok()
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "json" => Ok(Format::Json),
+            "csv" => Ok(Format::Csv),
+            other => Err(format!("'{other}' is not a catalogue format; use json or csv")),
+        }
+    }
 }
 
 /// A whole catalogue file, every row valid.
@@ -103,8 +107,8 @@ impl CatalogFile {
         }
         let raw: RawFile = serde_json::from_value(value).map_err(|err| file_error(err.to_string()))?;
         let mut errors = Vec::new();
-        let quizzes = rows(raw.quizzes, "quizzes", &mut errors, QuizRow::check);
-        let actions = rows(raw.actions, "actions", &mut errors, ActionRow::check);
+        let quizzes = rows(raw.quizzes, &mut errors);
+        let actions = rows(raw.actions, &mut errors);
         if errors.is_empty() {
             Ok(Self { quizzes, actions })
         } else {
@@ -112,71 +116,38 @@ impl CatalogFile {
         }
     }
 
+    /// Parses a file in `format`.
+    pub fn parse(bytes: &[u8], format: Format) -> Result<Self, ImportErrors> {
+        match format {
+            Format::Json => Self::parse_json(bytes),
+            Format::Csv => super::csv::parse(bytes),
+        }
+    }
+
+    /// Adds another file's rows; an id that both give for the same table is an error.
+    pub fn extend(&mut self, other: CatalogFile) -> Result<(), ImportErrors> {
+        let mut errors = Vec::new();
+        clashes(&self.quizzes, &other.quizzes, &mut errors);
+        clashes(&self.actions, &other.actions, &mut errors);
+        if !errors.is_empty() {
+            return Err(ImportErrors(errors));
+        }
+        self.quizzes.extend(other.quizzes);
+        self.actions.extend(other.actions);
+        Ok(())
+    }
+
     /// Writes every row in one transaction: all of them, or none if any fails.
-    pub async fn write(&self, db: &Database) -> Result<ImportSummary, sqlx::Error> {
+    pub async fn write(&self, db: &Database) -> anyhow::Result<ImportSummary> {
         let mut tx = db.pool().begin().await?;
         for quiz in &self.quizzes {
-            let query = match quiz.id {
-                Some(id) => sqlx::query(
-                    "INSERT INTO quizzes (id, name, difficulty, lef_sel, rig_sel, detail) \
-                     VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
-                     difficulty = excluded.difficulty, lef_sel = excluded.lef_sel, \
-                     rig_sel = excluded.rig_sel, detail = excluded.detail",
-                )
-                .bind(id),
-                // Ids are taken as MAX + 1 rather than from the backend's own counter,
-                // which does not exist in the same form in SQLite and PostgreSQL.
-                None => sqlx::query(
-                    "INSERT INTO quizzes (id, name, difficulty, lef_sel, rig_sel, detail) \
-                     SELECT COALESCE(MAX(id), 0) + 1, $1, $2, $3, $4, $5 FROM quizzes",
-                ),
-            };
-            query
-                .bind(&quiz.name)
-                .bind(quiz.difficulty)
-                .bind(&quiz.lef_sel)
-                .bind(&quiz.rig_sel)
-                .bind(&quiz.detail)
-                .execute(&mut *tx)
-                .await?;
+            store::upsert(&mut tx, quiz).await?.context(NO_FREE_ID)?;
         }
         for action in &self.actions {
-            let query = match action.id {
-                Some(id) => sqlx::query(
-                    "INSERT INTO actions (id, difficulty, lef_sel, rig_sel, detail) \
-                     VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (id) DO UPDATE SET difficulty = excluded.difficulty, \
-                     lef_sel = excluded.lef_sel, rig_sel = excluded.rig_sel, \
-                     detail = excluded.detail",
-                )
-                .bind(id),
-                None => sqlx::query(
-                    "INSERT INTO actions (id, difficulty, lef_sel, rig_sel, detail) \
-                     SELECT COALESCE(MAX(id), 0) + 1, $1, $2, $3, $4 FROM actions",
-                ),
-            };
-            query
-                .bind(action.difficulty)
-                .bind(&action.lef_sel)
-                .bind(&action.rig_sel)
-                .bind(&action.detail)
-                .execute(&mut *tx)
-                .await?;
+            store::upsert(&mut tx, action).await?.context(NO_FREE_ID)?;
         }
-        if db.backend() == Backend::Postgres {
-            // Rows written with explicit ids leave the SERIAL sequences behind; move them
-            // past the largest id so inserts that rely on the sequence (the seed's own
-            // tools, psql) do not collide with imported rows.
-            for table in ["quizzes", "actions"] {
-                sqlx::query(&format!(
-                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
-                     (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
-                ))
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
+        store::resync_ids::<QuizRow>(&mut tx, db.backend()).await?;
+        store::resync_ids::<ActionRow>(&mut tx, db.backend()).await?;
         tx.commit().await?;
         Ok(ImportSummary {
             quizzes: self.quizzes.len(),
@@ -185,104 +156,63 @@ impl CatalogFile {
     }
 }
 
+const NO_FREE_ID: &str = "a row without an id cannot be numbered: the largest id, 2147483647, is taken";
+
+fn clashes<T: Content>(have: &[T], more: &[T], errors: &mut Vec<RowError>) {
+    let ids: HashSet<i32> = have.iter().filter_map(Content::id).collect();
+    for id in more.iter().filter_map(Content::id).filter(|id| ids.contains(id)) {
+        errors.push(RowError {
+            position: T::TABLE.name().to_owned(),
+            reason: format!("id {id} is given by more than one file"),
+        });
+    }
+}
+
 /// Decodes and checks each row of one section, recording errors by position, and
 /// refuses an id given twice in the same section.
-fn rows<T: DeserializeOwned + HasId>(
-    values: Vec<Value>,
-    section: &str,
-    errors: &mut Vec<RowError>,
-    check: fn(&T) -> Result<(), String>,
-) -> Vec<T> {
-    let mut seen = HashSet::new();
+fn rows<T: Content>(values: Vec<Value>, errors: &mut Vec<RowError>) -> Vec<T> {
+    let mut checked = UniqueIds::default();
     let mut out = Vec::with_capacity(values.len());
     for (index, value) in values.into_iter().enumerate() {
-        let position = format!("{section}[{index}]");
-        let row = match serde_json::from_value::<T>(value) {
-            Ok(row) => row,
-            Err(err) => {
-                errors.push(RowError {
-                    position,
-                    reason: err.to_string(),
-                });
-                continue;
-            }
-        };
-        if let Err(reason) = check(&row) {
-            errors.push(RowError { position, reason });
-            continue;
+        let position = format!("{}[{index}]", T::TABLE.name());
+        if let Some(row) = checked.row(rows::decode::<T>(value), position, errors) {
+            out.push(row);
         }
-        if let Some(id) = row.id() {
-            if !seen.insert(id) {
-                errors.push(RowError {
-                    position,
-                    reason: format!("id {id} appears more than once in {section}"),
-                });
-                continue;
-            }
-        }
-        out.push(row);
     }
     out
 }
 
-trait HasId {
-    fn id(&self) -> Option<i32>;
-}
+/// The ids a section has given so far, to refuse one given twice.
+#[derive(Default)]
+pub(super) struct UniqueIds(HashSet<i32>);
 
-impl HasId for QuizRow {
-    fn id(&self) -> Option<i32> {
-        self.id
-    }
-}
-
-impl HasId for ActionRow {
-    fn id(&self) -> Option<i32> {
-        self.id
-    }
-}
-
-impl QuizRow {
-    pub fn check(&self) -> Result<(), String> {
-        check_common(self.id, self.difficulty)?;
-        check_text("name", &self.name, true)?;
-        check_text("lef_sel", &self.lef_sel, true)?;
-        check_text("rig_sel", &self.rig_sel, true)?;
-        check_text("detail", &self.detail, false)
-    }
-}
-
-impl ActionRow {
-    pub fn check(&self) -> Result<(), String> {
-        check_common(self.id, self.difficulty)?;
-        check_text("lef_sel", &self.lef_sel, true)?;
-        check_text("rig_sel", &self.rig_sel, true)?;
-        check_text("detail", &self.detail, false)
-    }
-}
-
-fn check_common(id: Option<i32>, difficulty: i32) -> Result<(), String> {
-    if let Some(id) = id {
-        if id < 1 {
-            return Err(format!("id must be 1 or more, got {id}"));
+impl UniqueIds {
+    /// The row if it decoded and its id is new; otherwise records why not at `position`.
+    pub(super) fn row<T: Content>(
+        &mut self,
+        decoded: Result<T, Vec<rows::FieldError>>,
+        position: String,
+        errors: &mut Vec<RowError>,
+    ) -> Option<T> {
+        let row = match decoded {
+            Ok(row) => row,
+            Err(problems) => {
+                let reason = problems.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+                errors.push(RowError { position, reason });
+                return None;
+            }
+        };
+        if let Some(id) = row.id() {
+            if !self.0.insert(id) {
+                errors.push(RowError {
+                    position,
+                    reason: format!("id {id} appears more than once in {}", T::TABLE.name()),
+                });
+                return None;
+            }
         }
+        Some(row)
     }
-    if difficulty < 0 {
-        return Err(format!("difficulty must be 0 or more, got {difficulty}"));
-    }
-    Ok(())
-}
-
-fn check_text(field: &str, value: &str, required: bool) -> Result<(), String> {
-    if required && value.trim().is_empty() {
-        return Err(format!("{field} must not be empty"));
-    }
-    let chars = value.chars().count();
-    if chars > MAX_TEXT_CHARS {
-        return Err(format!(
-            "{field} is {chars} characters long; at most {MAX_TEXT_CHARS} fit"
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -332,17 +262,25 @@ mod tests {
                 "actions[3]"
             ]
         );
-        assert!(errors[0].reason.contains("missing field `name`"), "{:?}", errors[0]);
+        assert!(errors[0].reason.contains("name is required"), "{:?}", errors[0]);
         assert!(errors[1].reason.contains("256 characters"), "{:?}", errors[1]);
         assert!(errors[2].reason.contains("more than once"), "{:?}", errors[2]);
-        assert!(errors[3].reason.contains("invalid type"), "{:?}", errors[3]);
+        assert!(
+            errors[3].reason.contains("difficulty must be an integer"),
+            "{:?}",
+            errors[3]
+        );
         assert!(errors[4].reason.contains("1 or more"), "{:?}", errors[4]);
         assert!(
             errors[5].reason.contains("lef_sel must not be empty"),
             "{:?}",
             errors[5]
         );
-        assert!(errors[6].reason.contains("unknown field `colour`"), "{:?}", errors[6]);
+        assert!(
+            errors[6].reason.contains("colour is not a field of an action"),
+            "{:?}",
+            errors[6]
+        );
     }
 
     #[test]

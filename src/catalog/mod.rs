@@ -5,8 +5,15 @@
 //! `ORDER BY RAND()` did both), so the ids are kept in memory, grouped by difficulty.
 //! Drawing 3 distinct quizzes is Floyd's sampling over one difficulty's id list:
 //! O(1) in the size of the catalogue.
+//!
+//! A write through the content API changes one row; [`SharedCatalog::apply`] swaps in a
+//! catalogue that differs in that row only. The per-difficulty lists are shared between
+//! the old and the new catalogue, so a change copies one difficulty's list, not all.
 
+pub mod csv;
+pub mod export;
 pub mod import;
+pub mod rows;
 pub mod store;
 
 use std::collections::HashMap;
@@ -21,11 +28,48 @@ use crate::protocol::pairing::Draw;
 /// How many quizzes a draw asks for (fewer when fewer exist).
 pub const QUIZZES_PER_DRAW: usize = 3;
 
+/// The catalogue's two tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Table {
+    Quizzes,
+    Actions,
+}
+
+impl Table {
+    /// The table's name, also its URL segment under `/api` and its section in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Quizzes => "quizzes",
+            Table::Actions => "actions",
+        }
+    }
+
+    /// One row of the table, in messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Table::Quizzes => "quiz",
+            Table::Actions => "action",
+        }
+    }
+
+    /// One row of the table with its article, in messages: "a quiz", "an action".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Table::Quizzes => "a quiz",
+            Table::Actions => "an action",
+        }
+    }
+}
+
+/// Ids by difficulty. Each list sits behind an `Arc` so that cloning a catalogue to
+/// change one row copies only the list that changes.
+type ByDifficulty = HashMap<i32, Arc<Vec<i32>>>;
+
 /// Quiz and action ids grouped by difficulty; immutable once built.
 #[derive(Debug, Default, Clone)]
 pub struct Catalog {
-    quizzes: HashMap<i32, Vec<i32>>,
-    actions: HashMap<i32, Vec<i32>>,
+    quizzes: ByDifficulty,
+    actions: ByDifficulty,
 }
 
 impl Catalog {
@@ -34,12 +78,12 @@ impl Catalog {
         quizzes: impl IntoIterator<Item = (i32, i32)>,
         actions: impl IntoIterator<Item = (i32, i32)>,
     ) -> Self {
-        fn group(rows: impl IntoIterator<Item = (i32, i32)>) -> HashMap<i32, Vec<i32>> {
+        fn group(rows: impl IntoIterator<Item = (i32, i32)>) -> ByDifficulty {
             let mut by_difficulty: HashMap<i32, Vec<i32>> = HashMap::new();
             for (id, difficulty) in rows {
                 by_difficulty.entry(difficulty).or_default().push(id);
             }
-            by_difficulty
+            by_difficulty.into_iter().map(|(d, ids)| (d, Arc::new(ids))).collect()
         }
         Self {
             quizzes: group(quizzes),
@@ -62,12 +106,37 @@ impl Catalog {
         Some(Draw { quiz_id, action_id })
     }
 
+    /// A copy in which row `id` of `table` has moved from difficulty `from` to `to`
+    /// (`None`: absent, or not drawable because its difficulty is NULL). Costs one pass
+    /// over each of the two difficulties' lists.
+    pub fn with_move(&self, table: Table, id: i32, from: Option<i32>, to: Option<i32>) -> Self {
+        let mut next = self.clone();
+        let lists = match table {
+            Table::Quizzes => &mut next.quizzes,
+            Table::Actions => &mut next.actions,
+        };
+        // Removing from both is what makes this idempotent: whatever `from` claims, the
+        // id ends up listed once, under `to`.
+        for difficulty in from.into_iter().chain(to) {
+            if let Some(ids) = lists.get_mut(&difficulty) {
+                if let Some(at) = ids.iter().position(|&listed| listed == id) {
+                    Arc::make_mut(ids).swap_remove(at);
+                }
+            }
+        }
+        if let Some(difficulty) = to {
+            Arc::make_mut(lists.entry(difficulty).or_default()).push(id);
+        }
+        lists.retain(|_, ids| !ids.is_empty());
+        next
+    }
+
     pub fn quiz_count(&self) -> usize {
-        self.quizzes.values().map(Vec::len).sum()
+        self.quizzes.values().map(|ids| ids.len()).sum()
     }
 
     pub fn action_count(&self) -> usize {
-        self.actions.values().map(Vec::len).sum()
+        self.actions.values().map(|ids| ids.len()).sum()
     }
 }
 
@@ -87,6 +156,18 @@ impl SharedCatalog {
 
     pub fn replace(&self, catalog: Catalog) {
         self.0.store(Arc::new(catalog));
+    }
+
+    /// Moves one row (see [`Catalog::with_move`]); draws that start afterwards see it.
+    /// Callers that must apply changes in the order their database writes happened
+    /// serialise the two themselves (the content API holds a writer lock).
+    pub fn apply(&self, table: Table, id: i32, from: Option<i32>, to: Option<i32>) {
+        self.0.rcu(|current| current.with_move(table, id, from, to));
+    }
+
+    /// A snapshot of the current catalogue.
+    pub fn current(&self) -> Arc<Catalog> {
+        self.0.load_full()
     }
 }
 
@@ -162,6 +243,41 @@ mod tests {
             let share = f64::from(action_hits[&id]) / f64::from(rounds);
             assert!((share - 0.2).abs() < 0.02, "action {id}: {share}");
         }
+    }
+
+    #[test]
+    fn a_moved_row_is_drawn_at_its_new_difficulty_only() {
+        let shared = SharedCatalog::new(catalog(&[(1, 1), (2, 1)], &[(9, 1), (8, 2)]));
+        shared.apply(Table::Quizzes, 3, None, Some(2));
+        assert_eq!(shared.draw(2).unwrap().quiz_id, vec![3], "created");
+        shared.apply(Table::Quizzes, 3, Some(2), Some(1));
+        assert_eq!(shared.draw(2), None, "moved away");
+        let mut ids = shared.draw(1).unwrap().quiz_id;
+        ids.sort();
+        assert_eq!(ids, vec![1, 2, 3], "moved here");
+        shared.apply(Table::Quizzes, 3, Some(1), None);
+        shared.apply(Table::Actions, 9, Some(1), None);
+        assert_eq!(shared.draw(1), None, "the only action at 1 is gone");
+        let current = shared.current();
+        assert_eq!((current.quiz_count(), current.action_count()), (2, 1));
+    }
+
+    #[test]
+    fn a_move_copies_only_the_lists_it_changes() {
+        let before = catalog(&[(1, 1), (2, 2)], &[(9, 1)]);
+        let after = before.with_move(Table::Quizzes, 3, None, Some(2));
+        assert!(Arc::ptr_eq(&before.quizzes[&1], &after.quizzes[&1]));
+        assert!(!Arc::ptr_eq(&before.quizzes[&2], &after.quizzes[&2]));
+        assert_eq!(before.quizzes[&2].as_slice(), [2], "the old catalogue is unchanged");
+    }
+
+    #[test]
+    fn a_move_lists_an_id_once_whatever_it_is_told() {
+        let cat = catalog(&[(1, 1)], &[]);
+        let twice = cat.with_move(Table::Quizzes, 1, None, Some(1));
+        assert_eq!(twice.quizzes[&1].as_slice(), [1]);
+        let wrong_from = cat.with_move(Table::Quizzes, 1, Some(5), Some(1));
+        assert_eq!(wrong_from.quiz_count(), 1);
     }
 
     #[test]

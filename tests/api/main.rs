@@ -4,6 +4,10 @@
 mod bench;
 mod cli;
 mod client;
+mod content;
+mod content_client;
+mod content_errors;
+mod content_files;
 mod helpers;
 mod hub;
 mod lifecycle;

@@ -131,7 +131,7 @@ async fn an_invalid_file_is_rejected_whole_with_row_positions(backend: Backend) 
     );
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("quizzes[1]: missing field `difficulty`"), "{stderr}");
+    assert!(stderr.contains("quizzes[1]: difficulty is required"), "{stderr}");
     assert!(stderr.contains("actions[0]: rig_sel must not be empty"), "{stderr}");
     assert!(stderr.contains("nothing was written"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
