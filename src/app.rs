@@ -7,20 +7,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::Router;
 use axum::routing::get;
+use axum::{Router, middleware};
 use tokio::net::TcpListener;
 
+use crate::auth::Auth;
 use crate::broker::Broker;
 use crate::broker::local::LocalBroker;
 use crate::catalog::{SharedCatalog, store};
 use crate::config::ServeConfig;
 use crate::content::{self, ContentApi};
 use crate::db::Database;
+use crate::origins::{self, OriginPolicy};
 use crate::pairing::codes::PairingCodes;
 use crate::pairing::held::HeldMessages;
 use crate::session::Sessions;
-use crate::{echo, hub, listener, metrics, pairing, rooms, signaling};
+use crate::{echo, health, hub, listener, metrics, pairing, rooms, signaling};
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
@@ -37,6 +39,12 @@ pub struct AppState {
     pub room_history: usize,
     /// The content API (`/api`): its database and admin token.
     pub content: ContentApi,
+    /// The catalogue database, for readiness probes.
+    pub db: Database,
+    /// Connection tokens, when `--auth-secret` is set.
+    pub auth: Option<Auth>,
+    /// Which browser origins may connect.
+    pub origins: OriginPolicy,
 }
 
 /// A bound, ready server.
@@ -73,8 +81,15 @@ impl Application {
             room_history: config.rooms.history,
             codes: PairingCodes::new(config.codes),
             held: config.hold.map(HeldMessages::new),
-            content: ContentApi::new(db, config.admin_token),
+            content: ContentApi::new(db.clone(), config.admin_token),
+            db,
+            auth: config.auth_secret.as_ref().map(Auth::new),
+            origins: OriginPolicy::new(config.allowed_origins),
         };
+        state.origins.log();
+        if state.auth.is_some() {
+            tracing::info!("connections must present a token (--auth-secret is set)");
+        }
         Ok(Self {
             listener,
             state,
@@ -129,15 +144,18 @@ impl Application {
 }
 
 fn router(state: AppState) -> Router {
+    let origins = state.origins.clone();
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics::serve_metrics))
+        .merge(health::router())
         .merge(pairing::router())
         .merge(echo::router())
         .merge(hub::router())
         .merge(rooms::router())
         .merge(signaling::router())
         .merge(content::router())
+        .layer(middleware::from_fn_with_state(origins.clone(), origins::guard))
+        .layer(origins.cors())
         .with_state(state)
 }
 

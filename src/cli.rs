@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::auth::{AuthSecret, Scope};
 use crate::bench::connect::ServerUrl;
 use crate::bench::idle::IdleConfig;
 use crate::bench::pairs::PairsConfig;
@@ -16,6 +17,7 @@ use crate::client::{ClientConfig, Endpoint};
 use crate::config::ServeConfig;
 use crate::content::AdminToken;
 use crate::db::DatabaseUrl;
+use crate::origins::AllowedOrigin;
 use crate::pairing::codes::{CodePolicy, PublicUrl};
 use crate::pairing::guesses::GuessLimit;
 use crate::pairing::held::HoldPolicy;
@@ -42,7 +44,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (applies migrations and loads demo content into an empty catalogue).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
     /// Load quizzes and actions from JSON or CSV files, all rows or none.
@@ -54,6 +56,8 @@ pub enum Command {
     /// Connect to a server as a display, controller, room member or echo client: prints
     /// what arrives, sends what is typed, reconnects when the connection drops.
     Client(ClientArgs),
+    /// Issue a connection token for a server started with --auth-secret (what a game's backend does).
+    Token(TokenArgs),
 }
 
 #[derive(Debug, Args)]
@@ -211,6 +215,61 @@ pub struct ServeArgs {
     /// Bearer token that authorises content API writes (POST/PUT/DELETE under /api); without it they get 403.
     #[arg(long, env = "PAIRLINK_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<AdminToken>,
+
+    /// Require every WebSocket to present a token (JWT, HS256) signed with this secret (at least 32 bytes); see `pairlink token`.
+    #[arg(long, env = "PAIRLINK_AUTH_SECRET", hide_env_values = true)]
+    pub auth_secret: Option<AuthSecret>,
+
+    /// Web page origins allowed to connect, comma-separated (e.g. https://game.example.com); all if unset.
+    #[arg(long, env = "PAIRLINK_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Option<Vec<AllowedOrigin>>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The server's --auth-secret.
+    #[arg(long, env = "PAIRLINK_AUTH_SECRET", hide_env_values = true)]
+    pub secret: AuthSecret,
+
+    /// How long the token is valid.
+    #[arg(long, default_value = "1h", value_parser = positive_duration)]
+    pub ttl: Duration,
+
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+}
+
+/// What the token opens: exactly one.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct ScopeArgs {
+    /// Both sides of the pair with this UUID (and asking its display's pairing code).
+    #[arg(long)]
+    pub uuid: Option<DeviceId>,
+    /// The room /ws/rooms/ROOM.
+    #[arg(long)]
+    pub room: Option<RoomName>,
+    /// The signaling room /ws/signal/ROOM.
+    #[arg(long)]
+    pub signal: Option<RoomName>,
+    /// The chat hub /ws.
+    #[arg(long)]
+    pub hub: bool,
+    /// /echo.
+    #[arg(long)]
+    pub echo: bool,
+}
+
+impl From<ScopeArgs> for Scope {
+    fn from(args: ScopeArgs) -> Self {
+        match (args.uuid, args.room, args.signal) {
+            (Some(uuid), _, _) => Scope::Device(uuid),
+            (_, Some(room), _) => Scope::Room(room),
+            (_, _, Some(room)) => Scope::Signal(room),
+            _ if args.hub => Scope::Hub,
+            _ => Scope::Echo,
+        }
+    }
 }
 
 /// A duration such as `20s` or `500ms` that is more than zero.
@@ -275,6 +334,8 @@ impl ServeArgs {
                 guesses: args.code_guesses,
             },
             admin_token: args.admin_token,
+            auth_secret: args.auth_secret,
+            allowed_origins: args.allowed_origins,
             hold: (!args.hold_for.is_zero()).then_some(HoldPolicy {
                 hold_for: args.hold_for,
                 hold_max: args.hold_max as usize,

@@ -4,9 +4,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::auth::AuthSecret;
 use crate::broker::RoomPolicy;
 use crate::content::AdminToken;
 use crate::db::DatabaseUrl;
+use crate::origins::AllowedOrigin;
 use crate::pairing::codes::CodePolicy;
 use crate::pairing::held::HoldPolicy;
 use crate::session::Limits;
@@ -30,6 +32,10 @@ pub struct ServeConfig {
     pub codes: CodePolicy,
     /// Authorises writes to the content API; writes are refused when `None`.
     pub admin_token: Option<AdminToken>,
+    /// Connections must present a token signed with this secret; open when `None`.
+    pub auth_secret: Option<AuthSecret>,
+    /// Browser origins allowed to connect; all when `None`.
+    pub allowed_origins: Option<Vec<AllowedOrigin>>,
 }
 
 impl ServeConfig {
@@ -45,6 +51,8 @@ impl ServeConfig {
             rooms: RoomPolicy::default(),
             codes: CodePolicy::default(),
             admin_token: None,
+            auth_secret: None,
+            allowed_origins: None,
         }
     }
 }

@@ -9,6 +9,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use crate::app::AppState;
+use crate::auth::{self, Scope, Token};
 use crate::metrics::Kind;
 use crate::session::{Handler, Incoming, Upgrade, require_upgrade};
 
@@ -16,7 +17,10 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/echo", get(echo))
 }
 
-async fn echo(State(app): State<AppState>, upgrade: Upgrade) -> Response {
+async fn echo(State(app): State<AppState>, token: Token, upgrade: Upgrade) -> Response {
+    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Echo) {
+        return refusal;
+    }
     let upgrade = match require_upgrade(upgrade) {
         Ok(upgrade) => upgrade,
         Err(refusal) => return refusal,

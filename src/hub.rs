@@ -12,6 +12,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use crate::app::AppState;
+use crate::auth::{self, Scope, Token};
 use crate::broker::{Group, Publication};
 use crate::membership::{self, Entry, Membership};
 use crate::protocol::ClientId;
@@ -22,7 +23,10 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/ws", get(hub))
 }
 
-async fn hub(State(app): State<AppState>, upgrade: Upgrade) -> Response {
+async fn hub(State(app): State<AppState>, token: Token, upgrade: Upgrade) -> Response {
+    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Hub) {
+        return refusal;
+    }
     let upgrade = match require_upgrade(upgrade) {
         Ok(upgrade) => upgrade,
         Err(refusal) => return refusal,

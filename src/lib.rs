@@ -17,6 +17,7 @@
 //! - [`db`], [`config`], [`cli`], [`commands`], [`listener`], [`telemetry`]: the edges.
 
 pub mod app;
+pub mod auth;
 pub mod bench;
 pub mod broker;
 pub mod catalog;
@@ -27,10 +28,12 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod echo;
+pub mod health;
 pub mod hub;
 pub mod listener;
 pub mod membership;
 pub mod metrics;
+pub mod origins;
 pub mod pairing;
 pub mod protocol;
 pub mod rooms;

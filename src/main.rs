@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pairlink::cli::{Cli, Command};
-use pairlink::{bench, client, commands, telemetry};
+use pairlink::{auth, bench, client, commands, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -30,6 +30,10 @@ async fn main() -> ExitCode {
         Command::Export(args) => commands::export(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Client(args) => client::run(args.into()).await,
+        Command::Token(args) => {
+            println!("{}", auth::issue(&args.secret, &args.scope.into(), args.ttl));
+            Ok(())
+        }
     };
     let Err(err) = result else { return ExitCode::SUCCESS };
     // The context says what failed, the root cause why; the layers between (sqlx

@@ -17,6 +17,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use crate::app::AppState;
+use crate::auth::{self, Scope, Token};
 use crate::broker::{Group, Publication, Roster};
 use crate::membership::{self, Entry, Membership};
 use crate::protocol::rooms::{MemberCard, MemberName, RoomEvent, message_template, parse_message};
@@ -81,12 +82,16 @@ async fn join(
     Path(room): Path<String>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
     State(app): State<AppState>,
+    token: Token,
     upgrade: Upgrade,
 ) -> Response {
     let (room, query, upgrade) = match check(&room, query, upgrade) {
         Ok(checked) => checked,
         Err(refusal) => return refusal,
     };
+    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Room(room.clone())) {
+        return refusal;
+    }
     let card = MemberCard {
         id: ClientId::random(),
         name: query.name,

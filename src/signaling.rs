@@ -9,6 +9,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use crate::app::AppState;
+use crate::auth::{self, Scope, Token};
 use crate::broker::{Group, Roster};
 use crate::membership::{self, Entry, Membership};
 use crate::protocol::rooms::MemberCard;
@@ -21,11 +22,14 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/ws/signal/{room}", get(join))
 }
 
-async fn join(Path(room): Path<String>, State(app): State<AppState>, upgrade: Upgrade) -> Response {
+async fn join(Path(room): Path<String>, State(app): State<AppState>, token: Token, upgrade: Upgrade) -> Response {
     let room = match room_name(&room) {
         Ok(room) => room,
         Err(refusal) => return refusal,
     };
+    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Signal(room.clone())) {
+        return refusal;
+    }
     let upgrade = match require_upgrade(upgrade) {
         Ok(upgrade) => upgrade,
         Err(refusal) => return refusal,

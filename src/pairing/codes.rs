@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use super::guesses::{GuessGuard, GuessLimit};
 use crate::app::AppState;
+use crate::auth::{self, Scope, Token};
 use crate::protocol::pairing::PairingCode;
 use crate::protocol::{DeviceId, ErrorCode};
 use crate::session::{Upgrade, refuse};
@@ -115,11 +116,14 @@ struct LookupBody {
 }
 
 /// `POST /api/pairings/{uuid}/code`.
-async fn issue(Path(uuid): Path<String>, State(app): State<AppState>) -> Response {
+async fn issue(Path(uuid): Path<String>, State(app): State<AppState>, token: Token) -> Response {
     let device = match super::device_id(&uuid) {
         Ok(device) => device,
         Err(refusal) => return refusal,
     };
+    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Device(device)) {
+        return refusal;
+    }
     match app.broker.pairing_code(device, app.codes.policy.ttl).await {
         Ok(issued) => Json(CodeBody {
             code: issued.code,

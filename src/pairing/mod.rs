@@ -20,6 +20,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use crate::app::AppState;
+use crate::auth::{self, Scope, Token};
 use crate::broker::{Broker, Generation, Peer, SendError};
 use crate::catalog::SharedCatalog;
 use crate::metrics::{Kind, METRICS};
@@ -39,11 +40,14 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /ws/difficulty/unity/{uuid}`: the display.
-async fn display(Path(uuid): Path<String>, State(app): State<AppState>, upgrade: Upgrade) -> Response {
+async fn display(Path(uuid): Path<String>, State(app): State<AppState>, token: Token, upgrade: Upgrade) -> Response {
     let device = match device_id(&uuid) {
         Ok(device) => device,
         Err(refusal) => return refusal,
     };
+    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Device(device)) {
+        return refusal;
+    }
     let upgrade = match require_upgrade(upgrade) {
         Ok(upgrade) => upgrade,
         Err(refusal) => return refusal,
@@ -69,11 +73,15 @@ async fn display(Path(uuid): Path<String>, State(app): State<AppState>, upgrade:
 }
 
 /// `GET /ws/difficulty/android/{uuid}`: the controller, accepted only while its display is connected.
-async fn controller(Path(uuid): Path<String>, State(app): State<AppState>, upgrade: Upgrade) -> Response {
-    match device_id(&uuid) {
-        Ok(device) => connect_controller(app, device, upgrade).await,
-        Err(refusal) => refusal,
+async fn controller(Path(uuid): Path<String>, State(app): State<AppState>, token: Token, upgrade: Upgrade) -> Response {
+    let device = match device_id(&uuid) {
+        Ok(device) => device,
+        Err(refusal) => return refusal,
+    };
+    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Device(device)) {
+        return refusal;
     }
+    connect_controller(app, device, upgrade).await
 }
 
 /// Accepts the controller of `device` while its display is connected (also used by

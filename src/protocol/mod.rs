@@ -192,11 +192,19 @@ pub enum ErrorCode {
     UnknownCode,
     /// HTTP 429: this address looked up too many unknown pairing codes; wait and retry.
     TooManyGuesses,
+    /// HTTP 401: the server requires a token (`--auth-secret`) and none was presented.
+    TokenRequired,
+    /// HTTP 401: the token's `exp` has passed.
+    TokenExpired,
+    /// HTTP 401: the token is malformed, signed with another key, or for another scope.
+    TokenInvalid,
+    /// HTTP 403: a browser page from an origin not in `--allowed-origins`.
+    OriginNotAllowed,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order (so `code as usize` indexes it).
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidDifficulty,
         ErrorCode::NoContent,
@@ -216,6 +224,10 @@ impl ErrorCode {
         ErrorCode::ControllerOffline,
         ErrorCode::UnknownCode,
         ErrorCode::TooManyGuesses,
+        ErrorCode::TokenRequired,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenInvalid,
+        ErrorCode::OriginNotAllowed,
     ];
 
     /// The code as it appears on the wire.
@@ -240,6 +252,10 @@ impl ErrorCode {
             ErrorCode::ControllerOffline => "controller_offline",
             ErrorCode::UnknownCode => "unknown_code",
             ErrorCode::TooManyGuesses => "too_many_guesses",
+            ErrorCode::TokenRequired => "token_required",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::TokenInvalid => "token_invalid",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
         }
     }
 }

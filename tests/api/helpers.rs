@@ -76,6 +76,16 @@ impl TestDatabase {
 }
 
 impl TestDatabase {
+    /// Removes a PostgreSQL database at once, under a running server's feet.
+    pub async fn drop_now(&self) {
+        let name = self.postgres_name.as_ref().expect("a PostgreSQL test database");
+        let admin = Database::connect(&postgres_admin_url().parse().unwrap()).await.unwrap();
+        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .execute(admin.pool())
+            .await
+            .unwrap();
+    }
+
     /// A placeholder that owns nothing, left behind when a database moves on.
     fn none() -> Self {
         Self {
@@ -384,13 +394,26 @@ impl HttpReply {
 /// Sends one HTTP/1.1 request from `source` (any 127.x.y.z address: each is a different
 /// client address to the server) and reads the whole response.
 pub async fn http_from(source: std::net::IpAddr, app: &TestApp, method: &str, path: &str) -> HttpReply {
+    request(source, app.addr, method, path, &[]).await
+}
+
+/// One HTTP/1.1 request with extra headers, from `source` to `addr`.
+pub async fn request(
+    source: std::net::IpAddr,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> HttpReply {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind(SocketAddr::new(source, 0)).unwrap();
-    let mut stream = socket.connect(app.addr).await.unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-        app.addr
-    );
+    let mut stream = socket.connect(addr).await.unwrap();
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
+    let request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
@@ -411,4 +434,9 @@ pub async fn http_from(source: std::net::IpAddr, app: &TestApp, method: &str, pa
 /// [`http_from`] 127.0.0.1.
 pub async fn http(app: &TestApp, method: &str, path: &str) -> HttpReply {
     http_from([127, 0, 0, 1].into(), app, method, path).await
+}
+
+/// A request to a server at `addr` (e.g. a separate process).
+pub async fn http_to(addr: SocketAddr, method: &str, path: &str) -> HttpReply {
+    request([127, 0, 0, 1].into(), addr, method, path, &[]).await
 }

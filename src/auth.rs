@@ -1,0 +1,286 @@
+//! Connection auth (opt-in with `--auth-secret`): each WebSocket must present a token,
+//! a JWT signed with HS256 (HMAC-SHA256) by the game's backend, naming what it may open
+//! and until when.
+//!
+//! A token's `sub` is the scope: the UUID for both sides of a pair (and for asking the
+//! display's pairing code), `room:NAME`, `signal:NAME`, `hub` or `echo`; `exp` is its
+//! expiry (seconds since the epoch). Browsers cannot set headers on a WebSocket, so the
+//! token travels as `?token=`; native clients may send `Authorization: Bearer` instead.
+//! `/ws/join/{code}` needs no token: the code itself was issued to an authorised display.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::response::Response;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::{DeviceId, ErrorCode, RoomName};
+use crate::session::refuse;
+
+/// The shortest secret accepted: HS256 keys shorter than the hash add no strength, and
+/// short ones can be brute-forced from a single token.
+pub const MIN_SECRET_BYTES: usize = 32;
+/// Clock difference tolerated between the backend that issues tokens and pairlink.
+const LEEWAY: Duration = Duration::from_secs(30);
+
+/// What a token lets its bearer open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Either side of the pair with this UUID.
+    Device(DeviceId),
+    Room(RoomName),
+    Signal(RoomName),
+    Hub,
+    Echo,
+}
+
+impl fmt::Display for Scope {
+    /// The token's `sub`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Device(device) => write!(f, "{device}"),
+            Scope::Room(room) => write!(f, "room:{room}"),
+            Scope::Signal(room) => write!(f, "signal:{room}"),
+            Scope::Hub => f.write_str("hub"),
+            Scope::Echo => f.write_str("echo"),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    exp: u64,
+}
+
+/// The shared secret (`--auth-secret` / `PAIRLINK_AUTH_SECRET`). Never shown.
+#[derive(Clone)]
+pub struct AuthSecret(Vec<u8>);
+
+impl fmt::Debug for AuthSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthSecret(***)")
+    }
+}
+
+impl PartialEq for AuthSecret {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for AuthSecret {}
+
+impl std::str::FromStr for AuthSecret {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() < MIN_SECRET_BYTES {
+            return Err(format!(
+                "the auth secret must be at least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"
+            ));
+        }
+        Ok(Self(s.as_bytes().to_vec()))
+    }
+}
+
+/// Why a token was refused; each is HTTP 401 before the upgrade.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("this server requires a token: add ?token=… to the URL (or send Authorization: Bearer …)")]
+    Missing,
+    #[error("the token has expired; ask your backend for a new one")]
+    Expired,
+    #[error("the token is not valid: {0}")]
+    Invalid(String),
+    #[error("the token is for {granted}, not for {wanted}")]
+    WrongScope { granted: String, wanted: String },
+}
+
+impl TokenError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            TokenError::Missing => ErrorCode::TokenRequired,
+            TokenError::Expired => ErrorCode::TokenExpired,
+            TokenError::Invalid(_) | TokenError::WrongScope { .. } => ErrorCode::TokenInvalid,
+        }
+    }
+}
+
+/// Checks tokens for one server; `None` in [`crate::app::AppState`] means auth is off.
+#[derive(Clone)]
+pub struct Auth {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl Auth {
+    pub fn new(secret: &AuthSecret) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = LEEWAY.as_secs();
+        validation.validate_aud = false;
+        Self {
+            key: DecodingKey::from_secret(&secret.0),
+            validation,
+        }
+    }
+
+    /// Whether `token` opens `scope` now.
+    pub fn check(&self, token: Option<&str>, scope: &Scope) -> Result<(), TokenError> {
+        let token = token.ok_or(TokenError::Missing)?;
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+            .map_err(|err| match err.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid(err.to_string()),
+            })?
+            .claims;
+        let wanted = scope.to_string();
+        if claims.sub != wanted {
+            return Err(TokenError::WrongScope {
+                granted: claims.sub.chars().take(80).collect(),
+                wanted,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Makes a token for `scope`, valid for `ttl` (`pairlink token`, and what a game's
+/// backend does with any JWT library).
+pub fn issue(secret: &AuthSecret, scope: &Scope, ttl: Duration) -> String {
+    let exp = (SystemTime::now() + ttl)
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    let claims = Claims {
+        sub: scope.to_string(),
+        exp,
+    };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(&secret.0),
+    )
+    .expect("HS256 signing cannot fail")
+}
+
+/// The token a request presents: `?token=` or `Authorization: Bearer`.
+#[derive(Debug, Clone, Default)]
+pub struct Token(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Token {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let from_query = parts.uri.query().and_then(|query| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+                .ok()?
+                .into_iter()
+                .find_map(|(name, value)| (name == "token").then_some(value))
+        });
+        let from_header = || {
+            let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+            value.strip_prefix("Bearer ").map(|token| token.trim().to_owned())
+        };
+        Ok(Token(from_query.or_else(from_header)))
+    }
+}
+
+/// Refuses with 401 unless auth is off or `token` opens `scope`.
+#[allow(clippy::result_large_err)]
+pub fn require(auth: Option<&Auth>, token: &Token, scope: Scope) -> Result<(), Response> {
+    let Some(auth) = auth else { return Ok(()) };
+    auth.check(token.0.as_deref(), &scope).map_err(|err| {
+        tracing::debug!(%err, "refusing a connection without a valid token");
+        refuse(StatusCode::UNAUTHORIZED, err.code(), err.to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret() -> AuthSecret {
+        "0123456789abcdef0123456789abcdef".parse().unwrap()
+    }
+
+    fn device() -> DeviceId {
+        "de358130-e94a-5692-8b09-d27007ad1944".parse().unwrap()
+    }
+
+    #[test]
+    fn a_token_opens_its_scope_only() {
+        let auth = Auth::new(&secret());
+        let token = issue(&secret(), &Scope::Device(device()), Duration::from_secs(60));
+        assert_eq!(auth.check(Some(&token), &Scope::Device(device())), Ok(()));
+        let other = Scope::Room("lobby".parse().unwrap());
+        assert!(matches!(
+            auth.check(Some(&token), &other),
+            Err(TokenError::WrongScope { .. })
+        ));
+        let room = issue(&secret(), &other, Duration::from_secs(60));
+        assert_eq!(auth.check(Some(&room), &other), Ok(()));
+        assert!(
+            auth.check(Some(&room), &Scope::Signal("lobby".parse().unwrap()))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn missing_forged_and_expired_tokens_are_told_apart() {
+        let auth = Auth::new(&secret());
+        let scope = Scope::Hub;
+        assert_eq!(auth.check(None, &scope), Err(TokenError::Missing));
+        let forged = issue(
+            &"another secret of thirty-two bytes!".parse().unwrap(),
+            &scope,
+            Duration::from_secs(60),
+        );
+        assert!(matches!(auth.check(Some(&forged), &scope), Err(TokenError::Invalid(_))));
+        assert!(matches!(
+            auth.check(Some("not a jwt"), &scope),
+            Err(TokenError::Invalid(_))
+        ));
+        let claims = Claims {
+            sub: "hub".to_owned(),
+            exp: SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() - 120,
+        };
+        let expired = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&secret().0),
+        )
+        .unwrap();
+        assert_eq!(auth.check(Some(&expired), &scope), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn tokens_signed_with_another_algorithm_are_refused() {
+        let auth = Auth::new(&secret());
+        let claims = Claims {
+            sub: "hub".to_owned(),
+            exp: u64::MAX / 2,
+        };
+        let hs512 = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS512),
+            &claims,
+            &EncodingKey::from_secret(&secret().0),
+        )
+        .unwrap();
+        assert!(matches!(
+            auth.check(Some(&hs512), &Scope::Hub),
+            Err(TokenError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        assert!("too short".parse::<AuthSecret>().is_err());
+        assert!(format!("{:?}", secret()).contains("***"));
+    }
+}

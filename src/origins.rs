@@ -1,0 +1,152 @@
+//! Which web pages may use pairlink (`--allowed-origins`). Browsers send an `Origin`
+//! header with every WebSocket handshake and with cross-site API calls; native apps
+//! (Unity, Android) send none and are never affected.
+//!
+//! Without a list every origin is allowed, as before, and start-up warns: any web page a
+//! player opens could otherwise connect to a LAN server in their name (the seed's
+//! `CheckOrigin` returned true unconditionally, with no way to change it). With a list, a
+//! WebSocket handshake from another origin gets 403 before the upgrade, and CORS for the
+//! HTTP API follows the same list.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, ORIGIN, UPGRADE};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::protocol::ErrorCode;
+use crate::session::refuse;
+
+/// One allowed origin, `scheme://host[:port]`, kept lowercase as browsers send it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedOrigin(String);
+
+impl FromStr for AllowedOrigin {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim().trim_end_matches('/');
+        let usage =
+            || format!("{s:?} is not an origin like https://game.example.com (scheme, host and optional port only)");
+        let uri: axum::http::Uri = s.parse().map_err(|_| usage())?;
+        let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+        let bare = uri.path() == "/" && uri.query().is_none() && !s.contains('@');
+        if !scheme_ok || uri.host().is_none_or(str::is_empty) || !bare {
+            return Err(usage());
+        }
+        Ok(Self(s.to_ascii_lowercase()))
+    }
+}
+
+/// The origins allowed; `None` allows every origin.
+#[derive(Debug, Clone, Default)]
+pub struct OriginPolicy(Option<Arc<[AllowedOrigin]>>);
+
+impl OriginPolicy {
+    pub fn new(allowed: Option<Vec<AllowedOrigin>>) -> Self {
+        Self(allowed.map(Into::into))
+    }
+
+    fn allows(&self, origin: &HeaderValue) -> bool {
+        match &self.0 {
+            None => true,
+            Some(allowed) => origin
+                .to_str()
+                .is_ok_and(|origin| allowed.iter().any(|a| a.0.eq_ignore_ascii_case(origin))),
+        }
+    }
+
+    /// Says at start-up what the policy is.
+    pub fn log(&self) {
+        match &self.0 {
+            None => tracing::warn!(
+                "no --allowed-origins: web pages from any site may open WebSockets and call the API; \
+                 list your sites before exposing pairlink to browsers"
+            ),
+            Some(allowed) => {
+                let list: Vec<&str> = allowed.iter().map(|a| a.0.as_str()).collect();
+                tracing::info!(origins = ?list, "browser origins allowed");
+            }
+        }
+    }
+
+    /// CORS for the HTTP API, following the same list.
+    pub fn cors(&self) -> CorsLayer {
+        let origins = match &self.0 {
+            None => AllowOrigin::any(),
+            Some(allowed) => AllowOrigin::list(
+                allowed
+                    .iter()
+                    .filter_map(|origin| HeaderValue::from_str(&origin.0).ok()),
+            ),
+        };
+        CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+            .allow_headers([AUTHORIZATION, CONTENT_TYPE])
+            .max_age(Duration::from_secs(3600))
+    }
+}
+
+/// Refuses a WebSocket handshake whose `Origin` is not allowed, before any handler runs.
+pub async fn guard(State(policy): State<OriginPolicy>, request: Request, next: Next) -> Response {
+    let upgrading = request
+        .headers()
+        .get(UPGRADE)
+        .is_some_and(|upgrade| upgrade.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    if upgrading {
+        if let Some(origin) = request.headers().get(ORIGIN) {
+            if !policy.allows(origin) {
+                return refuse(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::OriginNotAllowed,
+                    "pages from this origin may not connect to this server (see --allowed-origins)".to_owned(),
+                );
+            }
+        }
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_scheme_host_and_port() {
+        for (given, kept) in [
+            ("https://Game.Example.com", "https://game.example.com"),
+            ("http://localhost:8080/", "http://localhost:8080"),
+            (" https://a.b ", "https://a.b"),
+        ] {
+            assert_eq!(given.parse::<AllowedOrigin>(), Ok(AllowedOrigin(kept.to_owned())));
+        }
+        for bad in [
+            "game.example.com",
+            "ftp://x.com",
+            "https://x.com/path",
+            "https://x.com?q",
+            "https://u@x.com",
+            "*",
+            "",
+        ] {
+            assert!(bad.parse::<AllowedOrigin>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_listed_origins_are_allowed_once_there_is_a_list() {
+        let open = OriginPolicy::default();
+        assert!(open.allows(&HeaderValue::from_static("https://anything.example")));
+        let closed = OriginPolicy::new(Some(vec!["https://game.example.com".parse().unwrap()]));
+        assert!(closed.allows(&HeaderValue::from_static("https://game.example.com")));
+        assert!(closed.allows(&HeaderValue::from_static("https://GAME.example.com")));
+        assert!(!closed.allows(&HeaderValue::from_static("https://evil.example")));
+        assert!(!closed.allows(&HeaderValue::from_static("null")));
+    }
+}
