@@ -20,6 +20,7 @@ use crate::pairing::held::HoldPolicy;
 use crate::protocol::rooms::MemberName;
 use crate::protocol::{DeviceId, RoomName};
 use crate::session::{Limits, RateLimit};
+use crate::tls::TlsConfig;
 
 #[derive(Debug, Parser)]
 #[command(name = "pairlink", version, about = "Real-time device pairing and relay server")]
@@ -194,6 +195,14 @@ pub struct ServeArgs {
     /// On SIGINT/SIGTERM, how long to wait for connections to flush and close.
     #[arg(long, env = "PAIRLINK_SHUTDOWN_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,
+
+    /// Serve https:// and wss:// with this PEM certificate chain (with --tls-key); re-read on SIGHUP or when it changes.
+    #[arg(long, env = "PAIRLINK_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "PAIRLINK_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// A duration such as `20s` or `500ms` that is more than zero.
@@ -224,11 +233,17 @@ impl ServeArgs {
                 args.hold_max, args.queue_capacity
             ));
         }
+        let tls = match (args.tls_cert, args.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsConfig::new(cert, key)),
+            (None, None) => None,
+            _ => return Err("--tls-cert and --tls-key go together: give both or neither".to_owned()),
+        };
         Ok(ServeConfig {
             bind: args.bind,
             database: args.database.database_url,
             handshake_timeout: args.handshake_timeout,
             shutdown_timeout: args.shutdown_timeout,
+            tls,
             rooms: RoomPolicy {
                 history: args.room_history as usize,
                 retention: args.room_retention,

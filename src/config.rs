@@ -9,6 +9,7 @@ use crate::db::DatabaseUrl;
 use crate::pairing::codes::CodePolicy;
 use crate::pairing::held::HoldPolicy;
 use crate::session::Limits;
+use crate::tls::TlsConfig;
 
 /// Everything `pairlink serve` needs to run.
 #[derive(Debug, Clone)]
@@ -27,6 +28,8 @@ pub struct ServeConfig {
     pub rooms: RoomPolicy,
     /// Pairing codes: lifetime, join URL base, guessing limit.
     pub codes: CodePolicy,
+    /// Serve HTTPS and WSS with this certificate; plain HTTP and WS when `None`.
+    pub tls: Option<TlsConfig>,
 }
 
 impl ServeConfig {
@@ -41,6 +44,7 @@ impl ServeConfig {
             hold: None,
             rooms: RoomPolicy::default(),
             codes: CodePolicy::default(),
+            tls: None,
         }
     }
 }

@@ -223,7 +223,11 @@ pub async fn spawn(setup: Setup) -> TestApp {
 }
 
 async fn start(config: ServeConfig, database: TestDatabase) -> TestApp {
-    let app = Application::build(config).await.expect("server builds");
+    run(Application::build(config).await.expect("server builds"), database)
+}
+
+/// Runs a server the test has built itself (to keep a handle from it first).
+pub fn run(app: Application, database: TestDatabase) -> TestApp {
     let addr = app.local_addr();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
@@ -386,11 +390,17 @@ impl HttpReply {
 pub async fn http_from(source: std::net::IpAddr, app: &TestApp, method: &str, path: &str) -> HttpReply {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind(SocketAddr::new(source, 0)).unwrap();
-    let mut stream = socket.connect(app.addr).await.unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-        app.addr
-    );
+    let stream = socket.connect(app.addr).await.unwrap();
+    http_over(stream, &app.addr.to_string(), method, path).await
+}
+
+/// Sends one HTTP/1.1 request for `host` over `stream` (plain or TLS) and reads the
+/// whole response.
+pub async fn http_over<S>(mut stream: S, host: &str, method: &str, path: &str) -> HttpReply
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();

@@ -14,3 +14,4 @@ mod relay;
 mod rooms;
 mod signaling;
 mod storage;
+mod tls;
