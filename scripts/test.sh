@@ -14,3 +14,6 @@ scripts/autobahn.sh
 
 # End-to-end tests in headless Chromium (WebRTC through the signaling endpoint).
 scripts/browser-tests.sh
+
+# The container packaging, as far as it can be checked without a Docker engine.
+scripts/packaging.sh
