@@ -18,3 +18,6 @@ scripts/schemathesis.sh
 
 # End-to-end tests in headless Chromium (WebRTC through the signaling endpoint).
 scripts/browser-tests.sh
+
+# The container packaging, as far as it can be checked without a Docker engine.
+scripts/packaging.sh

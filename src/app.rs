@@ -22,6 +22,7 @@ use crate::origins::{self, OriginPolicy};
 use crate::pairing::codes::PairingCodes;
 use crate::pairing::held::HeldMessages;
 use crate::session::Sessions;
+use crate::tls::{self, Certificates};
 use crate::{echo, health, hub, listener, metrics, pairing, rooms, signaling};
 
 /// Shared by every handler; cheap to clone.
@@ -53,12 +54,15 @@ pub struct Application {
     state: AppState,
     handshake_timeout: Duration,
     shutdown_timeout: Duration,
+    /// The certificate, when serving HTTPS and WSS.
+    tls: Option<Arc<Certificates>>,
 }
 
 impl Application {
     /// Binds the listener, connects to and migrates the database, loads demo content
     /// into an empty catalogue and reads the catalogue into memory.
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
+        let tls = config.tls.map(Certificates::load).transpose()?;
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -95,11 +99,18 @@ impl Application {
             state,
             handshake_timeout: config.handshake_timeout,
             shutdown_timeout: config.shutdown_timeout,
+            tls,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The certificate being served, if TLS is on: [`Certificates::reload`] is what
+    /// SIGHUP does.
+    pub fn tls_certificates(&self) -> Option<Arc<Certificates>> {
+        self.tls.clone()
     }
 
     /// Serves until `signal` completes; then stops accepting, closes every WebSocket with
@@ -113,10 +124,15 @@ impl Application {
             stop.cancel();
         });
         let sessions = self.state.sessions.clone();
+        let acceptor = self.tls.map(|certs| {
+            tls::reload::spawn(certs.clone(), sessions.shutdown_token().clone());
+            certs.acceptor()
+        });
         let serving = listener::serve(
             self.listener,
             router(self.state),
             self.handshake_timeout,
+            acceptor,
             sessions.shutdown_token().clone(),
         );
         tokio::pin!(serving);

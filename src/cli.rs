@@ -25,6 +25,7 @@ use crate::protocol::rooms::MemberName;
 use crate::protocol::{DeviceId, RoomName};
 use crate::session::{Limits, RateLimit};
 use crate::telemetry::LogFormat;
+use crate::tls::TlsConfig;
 
 #[derive(Debug, Parser)]
 #[command(name = "pairlink", version, about = "Real-time device pairing and relay server")]
@@ -223,6 +224,14 @@ pub struct ServeArgs {
     /// Web page origins allowed to connect, comma-separated (e.g. https://game.example.com); all if unset.
     #[arg(long, env = "PAIRLINK_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Option<Vec<AllowedOrigin>>,
+
+    /// Serve https:// and wss:// with this PEM certificate chain (with --tls-key); re-read on SIGHUP or when it changes.
+    #[arg(long, env = "PAIRLINK_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "PAIRLINK_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -319,11 +328,17 @@ impl ServeArgs {
                 args.hold_max, args.queue_capacity
             ));
         }
+        let tls = match (args.tls_cert, args.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsConfig::new(cert, key)),
+            (None, None) => None,
+            _ => return Err("--tls-cert and --tls-key go together: give both or neither".to_owned()),
+        };
         Ok(ServeConfig {
             bind: args.bind,
             database: args.database.database_url,
             handshake_timeout: args.handshake_timeout,
             shutdown_timeout: args.shutdown_timeout,
+            tls,
             rooms: RoomPolicy {
                 history: args.room_history as usize,
                 retention: args.room_retention,

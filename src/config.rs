@@ -12,6 +12,7 @@ use crate::origins::AllowedOrigin;
 use crate::pairing::codes::CodePolicy;
 use crate::pairing::held::HoldPolicy;
 use crate::session::Limits;
+use crate::tls::TlsConfig;
 
 /// Everything `pairlink serve` needs to run.
 #[derive(Debug, Clone)]
@@ -36,6 +37,8 @@ pub struct ServeConfig {
     pub auth_secret: Option<AuthSecret>,
     /// Browser origins allowed to connect; all when `None`.
     pub allowed_origins: Option<Vec<AllowedOrigin>>,
+    /// Serve HTTPS and WSS with this certificate; plain HTTP and WS when `None`.
+    pub tls: Option<TlsConfig>,
 }
 
 impl ServeConfig {
@@ -53,6 +56,7 @@ impl ServeConfig {
             admin_token: None,
             auth_secret: None,
             allowed_origins: None,
+            tls: None,
         }
     }
 }

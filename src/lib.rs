@@ -14,7 +14,8 @@
 //! - [`protocol`]: every message and identifier on the wire, parsed once.
 //! - [`bench`]: `pairlink bench`, a load generator for any server speaking the protocol.
 //! - [`client`]: `pairlink client`, a reconnecting terminal client for each endpoint.
-//! - [`db`], [`config`], [`cli`], [`commands`], [`listener`], [`telemetry`]: the edges.
+//! - [`db`], [`config`], [`cli`], [`commands`], [`listener`], [`telemetry`]: the edges;
+//!   [`tls`]: HTTPS/WSS and certificate reload.
 
 pub mod app;
 pub mod auth;
@@ -40,3 +41,4 @@ pub mod rooms;
 pub mod session;
 pub mod signaling;
 pub mod telemetry;
+pub mod tls;

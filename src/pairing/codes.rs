@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -24,6 +25,7 @@ use serde::Serialize;
 use super::guesses::{GuessGuard, GuessLimit};
 use crate::app::AppState;
 use crate::auth::{self, Scope, Token};
+use crate::listener::OverTls;
 use crate::protocol::pairing::PairingCode;
 use crate::protocol::{DeviceId, ErrorCode};
 use crate::session::{Upgrade, refuse};
@@ -189,13 +191,14 @@ async fn qr(
     Path(code): Path<String>,
     State(app): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(OverTls(over_tls)): Extension<OverTls>,
     headers: HeaderMap,
 ) -> Response {
     let code = match resolve(&app, &code, client).await {
         Ok((code, _)) => code,
         Err(refusal) => return refusal,
     };
-    let url = join_url(app.codes.policy.public_url.as_ref(), &headers, code);
+    let url = join_url(app.codes.policy.public_url.as_ref(), &headers, over_tls, code);
     let svg = QrCode::new(url.as_bytes())
         .expect("a join URL fits in a QR code")
         .render::<svg::Color<'_>>()
@@ -213,8 +216,8 @@ async fn qr(
 }
 
 /// `{base}/ws/join/{code}`, the base being `--public-url` or, without it, the host the
-/// client itself used to reach this server.
-pub fn join_url(public_url: Option<&PublicUrl>, headers: &HeaderMap, code: PairingCode) -> String {
+/// client itself used to reach this server, with `wss` if it came over TLS.
+pub fn join_url(public_url: Option<&PublicUrl>, headers: &HeaderMap, over_tls: bool, code: PairingCode) -> String {
     let base = match public_url {
         Some(PublicUrl(base)) => base.clone(),
         None => {
@@ -228,7 +231,8 @@ pub fn join_url(public_url: Option<&PublicUrl>, headers: &HeaderMap, code: Pairi
                             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
                 })
                 .unwrap_or("localhost:8080");
-            format!("ws://{host}")
+            let scheme = if over_tls { "wss" } else { "ws" };
+            format!("{scheme}://{host}")
         }
     };
     format!("{base}/ws/join/{code}")
@@ -277,12 +281,22 @@ mod tests {
         let code: PairingCode = "K7M2QX".parse().unwrap();
         let mut headers = HeaderMap::new();
         headers.insert(header::HOST, "192.168.1.20:8080".parse().unwrap());
-        assert_eq!(join_url(None, &headers, code), "ws://192.168.1.20:8080/ws/join/K7M2QX");
+        assert_eq!(
+            join_url(None, &headers, false, code),
+            "ws://192.168.1.20:8080/ws/join/K7M2QX"
+        );
+        assert_eq!(
+            join_url(None, &headers, true, code),
+            "wss://192.168.1.20:8080/ws/join/K7M2QX"
+        );
         headers.insert(header::HOST, "evil\"host".parse().unwrap());
-        assert_eq!(join_url(None, &headers, code), "ws://localhost:8080/ws/join/K7M2QX");
+        assert_eq!(
+            join_url(None, &headers, false, code),
+            "ws://localhost:8080/ws/join/K7M2QX"
+        );
         let public: PublicUrl = "https://play.example.com".parse().unwrap();
         assert_eq!(
-            join_url(Some(&public), &headers, code),
+            join_url(Some(&public), &headers, false, code),
             "wss://play.example.com/ws/join/K7M2QX"
         );
     }

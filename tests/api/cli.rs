@@ -11,7 +11,7 @@ pub fn pairlink(dir: &Path, args: &[&str]) -> Output {
     command(dir, args).output().expect("pairlink runs")
 }
 
-fn command(dir: &Path, args: &[&str]) -> Command {
+pub fn command(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pairlink"));
     command.args(args).current_dir(dir);
     for (key, _) in std::env::vars() {
@@ -22,7 +22,7 @@ fn command(dir: &Path, args: &[&str]) -> Command {
     command
 }
 
-fn assert_one_clear_sentence(out: &Output, expected_code: i32, needle: &str) {
+pub fn assert_one_clear_sentence(out: &Output, expected_code: i32, needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(expected_code), "{stderr}");
     assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
@@ -199,7 +199,7 @@ async fn serve_runs_with_demo_content_and_stops_cleanly_on_sigterm() {
 }
 
 /// A server process that is killed if the test fails before stopping it.
-struct KillOnDrop(std::process::Child);
+pub struct KillOnDrop(pub std::process::Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {

@@ -233,7 +233,11 @@ pub async fn spawn(setup: Setup) -> TestApp {
 }
 
 async fn start(config: ServeConfig, database: TestDatabase) -> TestApp {
-    let app = Application::build(config).await.expect("server builds");
+    run(Application::build(config).await.expect("server builds"), database)
+}
+
+/// Runs a server the test has built itself (to keep a handle from it first).
+pub fn run(app: Application, database: TestDatabase) -> TestApp {
     let addr = app.local_addr();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
@@ -407,13 +411,22 @@ pub async fn request(
 ) -> HttpReply {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind(SocketAddr::new(source, 0)).unwrap();
-    let mut stream = socket.connect(addr).await.unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    http_over(stream, &addr.to_string(), method, path, headers).await
+}
+
+/// Sends one HTTP/1.1 request for `host` with extra `headers` over `stream` (plain or
+/// TLS) and reads the whole response.
+pub async fn http_over<S>(mut stream: S, host: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> HttpReply
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let extra: String = headers
         .iter()
         .map(|(name, value)| format!("{name}: {value}\r\n"))
         .collect();
     let request =
-        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n");
+        format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();

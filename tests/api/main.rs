@@ -21,3 +21,4 @@ mod rooms;
 mod security;
 mod signaling;
 mod storage;
+mod tls;

@@ -16,7 +16,7 @@ async fn issue(app: &TestApp, uuid: &str) -> HttpReply {
 }
 
 /// Renders the SVG and decodes the QR code in it with a QR decoder.
-fn decode_qr(svg: &str) -> String {
+pub fn decode_qr(svg: &str) -> String {
     let tree = resvg::usvg::Tree::from_str(svg, &resvg::usvg::Options::default()).expect("a valid SVG");
     let size = tree.size().to_int_size();
     let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();

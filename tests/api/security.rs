@@ -78,19 +78,12 @@ async fn a_pair_with_tokens_works_as_usual_and_joining_by_code_needs_none() {
         .await
         .unwrap();
     // Native clients may use the Authorization header instead of the query.
-    let request = tokio_tungstenite::tungstenite::http::Request::builder()
-        .uri(app.ws_url(&format!("/ws/difficulty/android/{UUID}")))
-        .header("Host", app.addr.to_string())
-        .header("Connection", "Upgrade")
-        .header("Upgrade", "websocket")
-        .header("Sec-WebSocket-Version", "13")
-        .header(
-            "Sec-WebSocket-Key",
-            tokio_tungstenite::tungstenite::handshake::client::generate_key(),
-        )
-        .header("Authorization", format!("Bearer {}", token(device(UUID))))
-        .body(())
-        .unwrap();
+    let bearer = format!("Bearer {}", token(device(UUID)));
+    let request = handshake(
+        &app,
+        &format!("/ws/difficulty/android/{UUID}"),
+        &[("Authorization", &bearer)],
+    );
     let (mut controller, _) = tokio_tungstenite::connect_async(request)
         .await
         .expect("bearer token accepted");
@@ -178,27 +171,15 @@ async fn only_listed_origins_may_connect_from_a_browser() {
         config.allowed_origins = Some(vec!["https://game.example.com".parse().unwrap()]);
     }))
     .await;
-    let handshake = |origin: Option<&str>| {
-        let mut request = tokio_tungstenite::tungstenite::http::Request::builder()
-            .uri(app.ws_url("/echo"))
-            .header("Host", app.addr.to_string())
-            .header("Connection", "Upgrade")
-            .header("Upgrade", "websocket")
-            .header("Sec-WebSocket-Version", "13")
-            .header(
-                "Sec-WebSocket-Key",
-                tokio_tungstenite::tungstenite::handshake::client::generate_key(),
-            );
-        if let Some(origin) = origin {
-            request = request.header("Origin", origin);
-        }
-        tokio_tungstenite::connect_async(request.body(()).unwrap())
+    let echo_from = |origin: Option<&'static str>| {
+        let headers: Vec<(&str, &str)> = origin.map(|origin| ("Origin", origin)).into_iter().collect();
+        tokio_tungstenite::connect_async(handshake(&app, "/echo", &headers))
     };
-    handshake(Some("https://game.example.com"))
+    echo_from(Some("https://game.example.com"))
         .await
         .expect("a listed origin");
-    handshake(None).await.expect("native apps send no origin");
-    let Err(tokio_tungstenite::tungstenite::Error::Http(refused)) = handshake(Some("https://evil.example")).await
+    echo_from(None).await.expect("native apps send no origin");
+    let Err(tokio_tungstenite::tungstenite::Error::Http(refused)) = echo_from(Some("https://evil.example")).await
     else {
         panic!("an unlisted origin was let in");
     };
