@@ -8,6 +8,7 @@ mod content;
 mod content_client;
 mod content_errors;
 mod content_files;
+mod fuzz;
 mod helpers;
 mod hub;
 mod lifecycle;
