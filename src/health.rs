@@ -1,5 +1,5 @@
 //! `GET /healthz` (the process serves HTTP) and `GET /readyz` (it can do its work: the
-//! database answers and the server is not shutting down), for load balancers and
+//! database answers, Redis too when scale-out is on, and the server is not shutting down), for load balancers and
 //! orchestrators: a node that is not ready should get no new clients.
 
 use std::time::Duration;
@@ -29,8 +29,12 @@ async fn ready(State(app): State<AppState>) -> Response {
         Ok(Err(err)) => format!("error: {err}"),
         Err(_) => format!("error: no answer within {} s", PROBE_TIMEOUT.as_secs()),
     };
+    let broker = match app.broker.readiness().await {
+        Ok(()) => "ok".to_owned(),
+        Err(err) => format!("error: {err}"),
+    };
     let shutting_down = app.sessions.shutdown_token().is_cancelled();
-    let ready = database == "ok" && !shutting_down;
+    let ready = database == "ok" && broker == "ok" && !shutting_down;
     let status = if ready {
         StatusCode::OK
     } else {
@@ -38,7 +42,7 @@ async fn ready(State(app): State<AppState>) -> Response {
     };
     let body = json!({
         "status": if ready { "ready" } else { "not_ready" },
-        "checks": { "database": database, "shutting_down": shutting_down },
+        "checks": { "database": database, "broker": broker, "shutting_down": shutting_down },
     });
     (status, Json(body)).into_response()
 }

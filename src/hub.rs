@@ -13,7 +13,7 @@ use axum::routing::get;
 
 use crate::app::AppState;
 use crate::auth::{self, Scope, Token};
-use crate::broker::{Group, Publication};
+use crate::broker::{Group, Publication, Unavailable};
 use crate::membership::{self, Entry, Membership};
 use crate::protocol::ClientId;
 use crate::protocol::rooms::MemberCard;
@@ -52,8 +52,10 @@ struct HubClient {
 impl Handler for HubClient {
     async fn on_message(&mut self, message: Incoming) -> Option<Message> {
         let Membership { broker, group, .. } = &self.membership;
-        broker.publish(group, Publication::Plain(message.into())).await;
-        None
+        match broker.publish(group, Publication::Plain(message.into())).await {
+            Ok(_) => None,
+            Err(_) => Some(Unavailable::event()),
+        }
     }
 
     async fn on_end(&mut self) {

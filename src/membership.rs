@@ -93,7 +93,9 @@ pub async fn accept<H: Handler + 'static>(
         welcome,
         notice,
     };
-    app.broker.join(&group, joining).await;
+    if let Err(unavailable) = app.broker.join(&group, joining).await {
+        return unavailable.refusal();
+    }
     let membership = Membership {
         broker: app.broker.clone(),
         group,

@@ -18,7 +18,7 @@ use axum::routing::get;
 
 use crate::app::AppState;
 use crate::auth::{self, Scope, Token};
-use crate::broker::{Group, Publication, Roster};
+use crate::broker::{Group, Publication, Roster, Unavailable};
 use crate::membership::{self, Entry, Membership};
 use crate::protocol::rooms::{MemberCard, MemberName, RoomEvent, message_template, parse_message};
 use crate::protocol::{ClientId, ErrorCode, EventError, RoomName};
@@ -143,8 +143,10 @@ impl Handler for RoomMember {
         };
         let template = message_template(&self.room, self.card.id, self.card.name.as_ref(), data);
         let Membership { broker, group, .. } = &self.membership;
-        broker.publish(group, Publication::Sequenced(template)).await;
-        None
+        match broker.publish(group, Publication::Sequenced(template)).await {
+            Ok(_) => None,
+            Err(_) => Some(Unavailable::event()),
+        }
     }
 
     async fn on_end(&mut self) {

@@ -10,7 +10,7 @@ use axum::routing::get;
 
 use crate::app::AppState;
 use crate::auth::{self, Scope, Token};
-use crate::broker::{Group, Roster};
+use crate::broker::{Group, Roster, SendError, Unavailable};
 use crate::membership::{self, Entry, Membership};
 use crate::protocol::rooms::MemberCard;
 use crate::protocol::signaling::{Signal, SignalEvent, unknown_peer};
@@ -67,6 +67,7 @@ impl Handler for SignalPeer {
         let relayed = Message::Text(signal.relayed.into());
         match broker.send_to_member(group, signal.target, relayed).await {
             Ok(()) => None,
+            Err(SendError::Unavailable) => Some(Unavailable::event()),
             // Gone, or being closed as a slow consumer: either way it is leaving the room.
             Err(_) => Some(Message::Text(unknown_peer(&signal.target.to_string()).to_json().into())),
         }

@@ -10,7 +10,9 @@ use axum::extract::ws::Message;
 
 use super::codes::{Codes, IssuedCode};
 use super::groups::LocalGroups;
-use super::{Broker, Generation, Group, Joining, Peer, Publication, REPLACED, RoomPolicy, SendError};
+use super::{
+    Broker, CatalogChange, Generation, Group, Joining, Peer, Publication, REPLACED, RoomPolicy, SendError, Unavailable,
+};
 use crate::protocol::pairing::PairingCode;
 use crate::protocol::{ClientId, DeviceId, Role};
 use crate::session::close_frame;
@@ -78,14 +80,14 @@ impl LocalBroker {
 
 #[async_trait]
 impl Broker for LocalBroker {
-    async fn attach(&self, peer: Peer, outbox: Outbox) -> Generation {
+    async fn attach(&self, peer: Peer, outbox: Outbox) -> Result<Generation, Unavailable> {
         let generation = Generation(self.next_generation.fetch_add(1, Ordering::Relaxed));
         let previous = self.pairs().slots.insert(peer, Slot { generation, outbox });
         if let Some(previous) = previous {
             tracing::debug!(%peer, "a new connection replaces the old one");
             previous.outbox.close(close_frame(REPLACED.0, REPLACED.1));
         }
-        generation
+        Ok(generation)
     }
 
     async fn detach(&self, peer: Peer, generation: Generation) {
@@ -98,8 +100,8 @@ impl Broker for LocalBroker {
         }
     }
 
-    async fn is_online(&self, peer: Peer) -> bool {
-        self.pairs().slots.contains_key(&peer)
+    async fn is_online(&self, peer: Peer) -> Result<bool, Unavailable> {
+        Ok(self.pairs().slots.contains_key(&peer))
     }
 
     async fn send(&self, to: Peer, message: Message) -> Result<(), SendError> {
@@ -122,25 +124,33 @@ impl Broker for LocalBroker {
         Ok(pairs.codes.issue(device, ttl))
     }
 
-    async fn resolve_code(&self, code: PairingCode) -> Option<DeviceId> {
-        self.pairs().codes.resolve(code)
+    async fn resolve_code(&self, code: PairingCode) -> Result<Option<DeviceId>, Unavailable> {
+        Ok(self.pairs().codes.resolve(code))
     }
 
-    async fn join(&self, group: &Group, joining: Joining) {
+    async fn join(&self, group: &Group, joining: Joining) -> Result<(), Unavailable> {
         self.groups.join(group, joining);
+        Ok(())
     }
 
     async fn leave(&self, group: &Group, id: ClientId, notice: Option<Message>) {
         self.groups.leave(group, id, notice);
     }
 
-    async fn publish(&self, group: &Group, publication: Publication) -> Option<u64> {
-        self.groups.publish(group, publication)
+    async fn publish(&self, group: &Group, publication: Publication) -> Result<Option<u64>, Unavailable> {
+        Ok(self.groups.publish(group, publication))
     }
 
     async fn send_to_member(&self, group: &Group, to: ClientId, message: Message) -> Result<(), SendError> {
         self.groups.send_to(group, to, message)
     }
+
+    async fn readiness(&self) -> Result<(), Unavailable> {
+        Ok(())
+    }
+
+    /// One process: its catalogue was already changed by the write itself.
+    async fn catalog_changed(&self, _change: CatalogChange) {}
 }
 
 #[cfg(test)]
@@ -163,8 +173,8 @@ mod tests {
         let broker = LocalBroker::new(Duration::from_millis(50), RoomPolicy::default());
         assert_eq!(broker.send(peer(), text("x")).await, Err(SendError::Offline));
         let (outbox, mut inbox) = outbox(8);
-        broker.attach(peer(), outbox).await;
-        assert!(broker.is_online(peer()).await);
+        broker.attach(peer(), outbox).await.unwrap();
+        assert!(broker.is_online(peer()).await.unwrap());
         let sending = tokio::spawn(async move { broker.send(peer(), text("hello")).await });
         let Outgoing::Message(message, Some(receipt)) = inbox.next().await else {
             panic!("a receipted message")
@@ -178,9 +188,9 @@ mod tests {
     async fn a_replaced_connection_is_closed_and_its_cleanup_keeps_the_new_one() {
         let broker = LocalBroker::new(Duration::from_millis(50), RoomPolicy::default());
         let (old, mut old_inbox) = outbox(8);
-        let old_generation = broker.attach(peer(), old).await;
+        let old_generation = broker.attach(peer(), old).await.unwrap();
         let (new, mut new_inbox) = outbox(8);
-        broker.attach(peer(), new).await;
+        broker.attach(peer(), new).await.unwrap();
 
         match old_inbox.next().await {
             Outgoing::Close(frame) => assert_eq!((frame.code, frame.reason.as_str()), (4001, "replaced")),
@@ -188,7 +198,7 @@ mod tests {
         }
         broker.detach(peer(), old_generation).await;
         assert!(
-            broker.is_online(peer()).await,
+            broker.is_online(peer()).await.unwrap(),
             "old clean-up unregistered the new connection"
         );
         let reader = async {
@@ -207,8 +217,8 @@ mod tests {
         let broker = LocalBroker::new(Duration::from_millis(50), RoomPolicy::default());
         let (outbox, _inbox) = outbox(1);
         outbox.push(text("1")).unwrap();
-        broker.attach(peer(), outbox).await;
+        broker.attach(peer(), outbox).await.unwrap();
         assert_eq!(broker.send(peer(), text("2")).await, Err(SendError::SlowConsumer));
-        assert!(!broker.is_online(peer()).await);
+        assert!(!broker.is_online(peer()).await.unwrap());
     }
 }

@@ -67,6 +67,59 @@ pub enum SendError {
     /// The peer stopped reading; it has been closed under the slow-consumer policy.
     #[error("the peer was not reading and has been disconnected")]
     SlowConsumer,
+    /// The shared state between nodes (Redis) cannot be reached right now.
+    #[error("the scale-out broker is unavailable")]
+    Unavailable,
+}
+
+/// The shared state between nodes (Redis) cannot be reached: the operation that needed
+/// it failed, and the node reports itself not ready until it is back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the scale-out broker is unavailable: {0}")]
+pub struct Unavailable(pub String);
+
+impl Unavailable {
+    /// HTTP 503 before an upgrade: the node cannot register connections without Redis.
+    pub fn refusal(&self) -> axum::response::Response {
+        crate::session::refuse(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            crate::protocol::ErrorCode::BrokerUnavailable,
+            format!("{self}; retry shortly"),
+        )
+    }
+
+    /// The in-band error of the typed-event endpoints (hub, rooms, signaling).
+    pub fn event() -> axum::extract::ws::Message {
+        let error = crate::protocol::EventError::new(
+            crate::protocol::ErrorCode::BrokerUnavailable,
+            "the server cannot reach its other nodes right now (Redis is unavailable); the message was dropped",
+        );
+        axum::extract::ws::Message::Text(error.to_json().into())
+    }
+
+    /// The in-band error for a message that needed another node.
+    pub fn reply() -> crate::protocol::ErrorReply {
+        crate::protocol::ErrorReply::new(
+            crate::protocol::ErrorCode::BrokerUnavailable,
+            "the server cannot reach its other nodes right now (Redis is unavailable); retry shortly",
+        )
+    }
+}
+
+impl From<Unavailable> for SendError {
+    fn from(_: Unavailable) -> Self {
+        SendError::Unavailable
+    }
+}
+
+/// A quiz or action moved between difficulties (or appeared, or went): what the content
+/// API tells other nodes so that their in-memory catalogues follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CatalogChange {
+    pub table: crate::catalog::Table,
+    pub id: i32,
+    pub from: Option<i32>,
+    pub to: Option<i32>,
 }
 
 /// The close code and reason sent to a connection replaced by a newer one.
@@ -139,13 +192,13 @@ pub enum Publication {
 pub trait Broker: Send + Sync + 'static {
     /// Registers `outbox` as the live connection for `peer`. A connection already
     /// holding `peer` is closed with 4001 `replaced` after what was queued for it.
-    async fn attach(&self, peer: Peer, outbox: Outbox) -> Generation;
+    async fn attach(&self, peer: Peer, outbox: Outbox) -> Result<Generation, Unavailable>;
 
     /// Unregisters `peer` if `generation` still holds it; otherwise does nothing.
     async fn detach(&self, peer: Peer, generation: Generation);
 
     /// Whether a connection holds `peer` right now.
-    async fn is_online(&self, peer: Peer) -> bool;
+    async fn is_online(&self, peer: Peer) -> Result<bool, Unavailable>;
 
     /// Delivers `message` to the connection holding `to`: returns once it has been
     /// written to that client's socket, or why it was not.
@@ -161,11 +214,11 @@ pub trait Broker: Send + Sync + 'static {
     async fn pairing_code(&self, device: DeviceId, ttl: Duration) -> Result<IssuedCode, SendError>;
 
     /// The UUID a live pairing code stands for.
-    async fn resolve_code(&self, code: PairingCode) -> Option<DeviceId>;
+    async fn resolve_code(&self, code: PairingCode) -> Result<Option<DeviceId>, Unavailable>;
 
     /// Adds a member to `group`: its welcome and replay are queued first, then the
     /// others are told, all before any later message of the group.
-    async fn join(&self, group: &Group, joining: Joining);
+    async fn join(&self, group: &Group, joining: Joining) -> Result<(), Unavailable>;
 
     /// Removes member `id` (if it is there) and tells the rest with `notice`.
     async fn leave(&self, group: &Group, id: ClientId, notice: Option<Message>);
@@ -173,8 +226,14 @@ pub trait Broker: Send + Sync + 'static {
     /// Queues `publication` for every member of `group`, the sender included; returns
     /// the sequence number given to a sequenced one. Never waits on a member: one whose
     /// queue is full is closed with 1013 (slow consumer).
-    async fn publish(&self, group: &Group, publication: Publication) -> Option<u64>;
+    async fn publish(&self, group: &Group, publication: Publication) -> Result<Option<u64>, Unavailable>;
 
     /// Queues `message` for member `to` of `group`, without waiting.
     async fn send_to_member(&self, group: &Group, to: ClientId, message: Message) -> Result<(), SendError>;
+
+    /// Whether cross-node operations can be served now (for `/readyz`).
+    async fn readiness(&self) -> Result<(), Unavailable>;
+
+    /// Tells the other nodes that the catalogue changed, so that they apply it too.
+    async fn catalog_changed(&self, change: CatalogChange);
 }

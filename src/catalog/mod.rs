@@ -29,7 +29,8 @@ use crate::protocol::pairing::Draw;
 pub const QUIZZES_PER_DRAW: usize = 3;
 
 /// The catalogue's two tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Table {
     Quizzes,
     Actions,

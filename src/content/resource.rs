@@ -20,6 +20,7 @@ use super::auth::Admin;
 use super::error::ApiError;
 use super::extract::{JsonFields, JsonRow, ListParams, RowId};
 use crate::app::AppState;
+use crate::broker::CatalogChange;
 use crate::catalog::rows::Content;
 use crate::catalog::store;
 
@@ -123,9 +124,25 @@ async fn create<T: Content>(
     store::resync_ids::<T>(&mut tx, content.db.backend()).await?;
     let stored = fetch::<T>(&mut *tx, id).await?.ok_or_else(|| not_found::<T>(id))?;
     tx.commit().await?;
-    app.catalog.apply(T::TABLE, id, None, Some(row.difficulty()));
+    let to = Some(row.difficulty());
+    changed(
+        &app,
+        CatalogChange {
+            table: T::TABLE,
+            id,
+            from: None,
+            to,
+        },
+    )
+    .await;
     let location = format!("{}/{id}", collection_path::<T>());
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(stored)))
+}
+
+/// Applies a write to this node's catalogue at once and tells the other nodes.
+async fn changed(app: &AppState, change: CatalogChange) {
+    app.catalog.apply(change.table, change.id, change.from, change.to);
+    app.broker.catalog_changed(change).await;
 }
 
 fn is_unique_violation(err: &sqlx::Error) -> bool {
@@ -165,7 +182,17 @@ async fn replace<T: Content>(
     row.bind_fields(sqlx::query(&sql)).bind(id).execute(&mut *tx).await?;
     let stored = fetch::<T>(&mut *tx, id).await?.ok_or_else(|| not_found::<T>(id))?;
     tx.commit().await?;
-    app.catalog.apply(T::TABLE, id, before, Some(row.difficulty()));
+    let to = Some(row.difficulty());
+    changed(
+        &app,
+        CatalogChange {
+            table: T::TABLE,
+            id,
+            from: before,
+            to,
+        },
+    )
+    .await;
     Ok(Json(stored))
 }
 
@@ -181,6 +208,15 @@ async fn remove<T: Content>(State(app): State<AppState>, _: Admin, RowId(id): Ro
     let Some(before) = before else {
         return Err(not_found::<T>(id));
     };
-    app.catalog.apply(T::TABLE, id, before, None);
+    changed(
+        &app,
+        CatalogChange {
+            table: T::TABLE,
+            id,
+            from: before,
+            to: None,
+        },
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }

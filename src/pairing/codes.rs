@@ -161,7 +161,10 @@ async fn resolve(app: &AppState, code: &str, client: SocketAddr) -> Result<(Pair
         return Err(refusal);
     }
     let found = match code.parse::<PairingCode>() {
-        Ok(code) => app.broker.resolve_code(code).await.map(|device| (code, device)),
+        Ok(code) => match app.broker.resolve_code(code).await {
+            Ok(device) => device.map(|device| (code, device)),
+            Err(unavailable) => return Err(unavailable.refusal()),
+        },
         Err(_) => None,
     };
     found.ok_or_else(|| {

@@ -21,7 +21,7 @@ use axum::routing::get;
 
 use crate::app::AppState;
 use crate::auth::{self, Scope, Token};
-use crate::broker::{Broker, Generation, Peer, SendError};
+use crate::broker::{Broker, Generation, Peer, SendError, Unavailable};
 use crate::catalog::SharedCatalog;
 use crate::metrics::{Kind, METRICS};
 use crate::protocol::pairing::{DifficultyRequest, QUEUED, RECEIVED};
@@ -87,7 +87,11 @@ async fn controller(Path(uuid): Path<String>, State(app): State<AppState>, token
 /// Accepts the controller of `device` while its display is connected (also used by
 /// `/ws/join/{code}`).
 async fn connect_controller(app: AppState, device: DeviceId, upgrade: Upgrade) -> Response {
-    if !app.broker.is_online(Peer::display(device)).await {
+    let online = match app.broker.is_online(Peer::display(device)).await {
+        Ok(online) => online,
+        Err(unavailable) => return unavailable.refusal(),
+    };
+    if !online {
         return refuse(
             StatusCode::BAD_REQUEST,
             ErrorCode::DisplayOffline,
@@ -164,7 +168,10 @@ async fn accept<H: Handler + 'static>(
     };
     let (outbox, inbox) = app.sessions.outbox();
     // Registered before the 101 goes out: see the module comment.
-    let generation = app.broker.attach(peer, outbox.clone()).await;
+    let generation = match app.broker.attach(peer, outbox.clone()).await {
+        Ok(generation) => generation,
+        Err(unavailable) => return unavailable.refusal(),
+    };
     let registration = Registration {
         peer,
         generation,
@@ -189,12 +196,13 @@ impl Handler for DisplayHandler {
         // Queued without waiting for the write: the display is told only of failure.
         match self.registration.broker.post(controller, message.into()).await {
             Ok(()) => None,
+            Err(SendError::Unavailable) => Some(Message::Text(Unavailable::reply().to_json().into())),
             Err(err) => {
                 let message = match err {
-                    SendError::Offline => "no controller is connected for this UUID; the message was dropped",
                     SendError::SlowConsumer => {
                         "the controller was not reading and has been disconnected; the message was dropped"
                     }
+                    _ => "no controller is connected for this UUID; the message was dropped",
                 };
                 Some(Message::Text(
                     ErrorReply::new(ErrorCode::ControllerOffline, message).to_json().into(),
@@ -267,6 +275,7 @@ fn display_unreachable(err: SendError) -> ErrorReply {
     let message = match err {
         SendError::Offline => "the display for this UUID is not connected",
         SendError::SlowConsumer => "the display was not reading and has been disconnected",
+        SendError::Unavailable => return Unavailable::reply(),
     };
     ErrorReply::new(ErrorCode::DisplayOffline, message)
 }

@@ -200,11 +200,14 @@ pub enum ErrorCode {
     TokenInvalid,
     /// HTTP 403: a browser page from an origin not in `--allowed-origins`.
     OriginNotAllowed,
+    /// With `--redis-url`: Redis cannot be reached, so an operation that spans nodes
+    /// failed (HTTP 503 before the upgrade). Retry; the node recovers by itself.
+    BrokerUnavailable,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order (so `code as usize` indexes it).
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidDifficulty,
         ErrorCode::NoContent,
@@ -228,6 +231,7 @@ impl ErrorCode {
         ErrorCode::TokenExpired,
         ErrorCode::TokenInvalid,
         ErrorCode::OriginNotAllowed,
+        ErrorCode::BrokerUnavailable,
     ];
 
     /// The code as it appears on the wire.
@@ -256,6 +260,7 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "token_expired",
             ErrorCode::TokenInvalid => "token_invalid",
             ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::BrokerUnavailable => "broker_unavailable",
         }
     }
 }
