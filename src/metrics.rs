@@ -114,6 +114,8 @@ pub struct Metrics {
     pub draw_seconds: Histogram,
     /// Lookups of unknown pairing codes.
     pub code_misses: Counter,
+    /// Commands and publishes sent to Redis (scale-out).
+    pub redis_round_trips: Counter,
 }
 
 impl Metrics {
@@ -180,7 +182,14 @@ impl Metrics {
             "Lookups of unknown pairing codes (guesses)",
             code_misses.clone(),
         );
+        let redis_round_trips = Counter::default();
+        registry.register(
+            "redis_round_trips",
+            "Commands and publishes sent to Redis (with --redis-url)",
+            redis_round_trips.clone(),
+        );
         Self {
+            redis_round_trips,
             registry,
             connections,
             errors,

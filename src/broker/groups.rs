@@ -43,6 +43,21 @@ struct Slot {
     outbox: Outbox,
 }
 
+/// For a member that saw up to `since`, in a group whose last message is `seq` and which
+/// keeps its last `retained` messages: whether every message it missed is still kept,
+/// and how many of the kept ones to skip before the replay.
+pub fn missed_since(seq: u64, retained: usize, since: u64) -> (bool, usize) {
+    let first_retained = seq + 1 - retained as u64;
+    let recovered = since <= seq && since + 1 >= first_retained;
+    // Not recoverable: replay all that is kept, so the client sees where its gap is.
+    let skip = if recovered {
+        (since + 1 - first_retained) as usize
+    } else {
+        0
+    };
+    (recovered, skip)
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // State left by a panicking holder is still a consistent map of queues: keep going.
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -53,20 +68,6 @@ impl GroupState {
         let mut slots: Vec<&Slot> = self.members.values().collect();
         slots.sort_unstable_by_key(|slot| slot.order);
         slots.into_iter().map(|slot| slot.card.clone()).collect()
-    }
-
-    /// The retained messages a member that saw up to `since` has missed, and whether
-    /// they are all it missed.
-    fn missed_since(&self, since: u64) -> (bool, impl Iterator<Item = &Utf8Bytes>) {
-        let first_retained = self.seq + 1 - self.history.len() as u64;
-        let recovered = since <= self.seq && since + 1 >= first_retained;
-        // Not recoverable: replay all that is kept, so the client sees where its gap is.
-        let skip = if recovered {
-            (since + 1 - first_retained) as usize
-        } else {
-            0
-        };
-        (recovered, self.history.iter().skip(skip))
     }
 
     fn push_to_all(&self, message: &Message) {
@@ -107,8 +108,8 @@ impl LocalGroups {
         } = joining;
         let (recovered, missed) = match since {
             Some(since) => {
-                let (recovered, missed) = state.missed_since(since);
-                (Some(recovered), missed.cloned().collect())
+                let (recovered, skip) = missed_since(state.seq, state.history.len(), since);
+                (Some(recovered), state.history.iter().skip(skip).cloned().collect())
             }
             None => (None, Vec::new()),
         };

@@ -64,6 +64,26 @@ impl LocalBroker {
         Ok((slot.generation, slot.outbox.clone()))
     }
 
+    /// Closes the connection holding `peer` with 4001 if it is still `generation` (a newer
+    /// connection took its place on another node).
+    pub fn replace(&self, peer: Peer, generation: Generation) {
+        let mut pairs = self.pairs();
+        if pairs.slots.get(&peer).is_some_and(|slot| slot.generation == generation) {
+            let slot = pairs.slots.remove(&peer).expect("just seen");
+            tracing::debug!(%peer, "a newer connection on another node replaces this one");
+            slot.outbox.close(close_frame(REPLACED.0, REPLACED.1));
+        }
+    }
+
+    /// Every address held here, with its generation.
+    pub fn held(&self) -> Vec<(Peer, Generation)> {
+        self.pairs()
+            .slots
+            .iter()
+            .map(|(peer, slot)| (*peer, slot.generation))
+            .collect()
+    }
+
     async fn outcome(&self, to: Peer, generation: Generation, result: Result<(), PushError>) -> Result<(), SendError> {
         match result {
             Ok(()) => Ok(()),

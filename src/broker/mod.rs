@@ -12,6 +12,7 @@
 pub mod codes;
 pub mod groups;
 pub mod local;
+pub mod redis;
 
 use std::fmt;
 use std::time::Duration;
@@ -26,7 +27,7 @@ use crate::session::outbox::Outbox;
 use codes::IssuedCode;
 
 /// A connection's address in the pairing space: one display and one controller per UUID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Peer {
     pub device: DeviceId,
     pub role: Role,
@@ -236,4 +237,11 @@ pub trait Broker: Send + Sync + 'static {
 
     /// Tells the other nodes that the catalogue changed, so that they apply it too.
     async fn catalog_changed(&self, change: CatalogChange);
+
+    /// Displays attaching on any node, when the broker spans nodes: held delivery on the
+    /// controller's node listens, to hand over what it holds. `None` in one process, where
+    /// the display's own handler does it.
+    fn attachments(&self) -> Option<tokio::sync::broadcast::Receiver<DeviceId>> {
+        None
+    }
 }

@@ -92,6 +92,11 @@ pub struct SeqTemplate {
 }
 
 impl SeqTemplate {
+    /// The text before and after the seq.
+    pub fn parts(&self) -> (&str, &str) {
+        (&self.before, &self.after)
+    }
+
     /// The complete message for sequence number `seq`.
     pub fn complete(&self, seq: u64) -> String {
         let mut text = String::with_capacity(self.before.len() + 20 + self.after.len());

@@ -1,0 +1,113 @@
+//! Cleaning up after a node that died without saying goodbye (killed, crashed, cut off).
+//!
+//! Its addresses and members already count as gone once its `alive` key expires (every
+//! lookup checks it). On each heartbeat, every node looks for such nodes; the first to
+//! take the dead node's janitor lock removes its addresses and pairing codes, takes its
+//! members out of their groups (telling the rest: `leave` / `peer_left`), and forgets it.
+
+use std::time::Duration;
+
+use super::wire::Keys;
+use super::{RedisBroker, groups};
+use crate::broker::Group;
+use crate::protocol::ClientId;
+use crate::protocol::rooms::RoomEvent;
+use crate::protocol::signaling::SignalEvent;
+
+/// How long one node may take over another's clean-up before someone else may.
+const LOCK: Duration = Duration::from_secs(30);
+
+pub async fn sweep(broker: &RedisBroker) -> anyhow::Result<()> {
+    let shared = broker.shared();
+    let keys = &shared.keys;
+    let mut redis = broker.redis();
+    let nodes: Vec<String> = redis::cmd("SMEMBERS").arg(keys.nodes()).query_async(&mut redis).await?;
+    for node in nodes.into_iter().filter(|node| *node != shared.node) {
+        let alive: bool = redis::cmd("EXISTS")
+            .arg(keys.alive(&node))
+            .query_async(&mut redis)
+            .await?;
+        if alive {
+            continue;
+        }
+        let lock = format!("{}janitor", keys.node_channel(&node));
+        let taken: Option<String> = redis::cmd("SET")
+            .arg(&lock)
+            .arg(&shared.node)
+            .arg("NX")
+            .arg("PX")
+            .arg(LOCK.as_millis() as u64)
+            .query_async(&mut redis)
+            .await?;
+        if taken.is_some() {
+            tracing::info!(dead = %node, "a node stopped without cleaning up; removing its connections");
+            clean_up(broker, &node).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn clean_up(broker: &RedisBroker, node: &str) -> anyhow::Result<()> {
+    let shared = broker.shared();
+    let keys = &shared.keys;
+    let mut redis = broker.redis();
+    let peers: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(keys.node_peers(node))
+        .query_async(&mut redis)
+        .await?;
+    for entry in peers {
+        let Some((role, uuid)) = entry.split_once(':') else {
+            continue;
+        };
+        let Ok(device) = uuid.parse() else { continue };
+        let peer = match role {
+            "display" => crate::broker::Peer::display(device),
+            _ => crate::broker::Peer::controller(device),
+        };
+        let holder: Option<String> = redis::cmd("GET").arg(keys.peer(peer)).query_async(&mut redis).await?;
+        if holder.is_some_and(|holder| holder.starts_with(&format!("{node}/"))) {
+            let _: () = redis::cmd("DEL").arg(keys.peer(peer)).query_async(&mut redis).await?;
+            if role == "display" {
+                let code: Option<String> = redis::cmd("GET")
+                    .arg(keys.code_of(uuid))
+                    .query_async(&mut redis)
+                    .await?;
+                if let Some(code) = code {
+                    let _: () = redis::cmd("DEL")
+                        .arg(keys.code_of(uuid))
+                        .arg(keys.code(&code))
+                        .query_async(&mut redis)
+                        .await?;
+                }
+            }
+        }
+    }
+    let members: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(keys.node_members(node))
+        .query_async(&mut redis)
+        .await?;
+    for entry in members {
+        let Some((name, id)) = entry.split_once('\t') else {
+            continue;
+        };
+        let (Some(group), Ok(id)) = (Keys::group_of_name(name), id.parse::<ClientId>()) else {
+            continue;
+        };
+        let farewell = match &group {
+            Group::Room(_) => Some(RoomEvent::Leave { id }.to_json()),
+            Group::Signal(_) => Some(SignalEvent::PeerLeft { id }.to_json()),
+            Group::Hub => None,
+        };
+        groups::unregister(broker, node, &group, id, farewell.as_deref()).await?;
+    }
+    let _: () = redis::pipe()
+        .del(keys.node_peers(node))
+        .ignore()
+        .del(keys.node_members(node))
+        .ignore()
+        .srem(keys.nodes(), node)
+        .ignore()
+        .query_async(&mut redis)
+        .await?;
+    Ok(())
+}

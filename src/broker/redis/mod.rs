@@ -1,0 +1,476 @@
+//! The Redis broker (`--redis-url`): several pairlink nodes behind a plain load
+//! balancer share one pairing space, so a display on node A and its controller on node B
+//! find each other.
+//!
+//! How it is laid out (as the Socket.IO and Centrifugo Redis adapters do it):
+//! - Each node has a channel of its own. Who holds each pairing address is a key naming
+//!   the node (`peer:{role}:{uuid}` → `{node}/{generation}`); a message for a connection
+//!   on another node is published on that node's channel, which answers on the sender's.
+//!   So routing needs one subscription per node, not per connection.
+//! - Each group (hub, room, signaling room) has a channel, subscribed by the nodes that
+//!   have members in it. Lua scripts give a room's messages their `seq`, keep its history
+//!   and publish them in one step, so every node sees one order.
+//! - A node is alive while its `alive:{node}` key exists; its heartbeat refreshes it.
+//!   Addresses and members of a node whose key expired count as gone at once; the
+//!   janitor (any surviving node) then removes them and tells the groups.
+//! - When Redis goes away the node reports not ready and cross-node operations fail with
+//!   `broker_unavailable`; when it is back, the node registers its connections again.
+//!
+//! Connections of this node are kept exactly as by the in-process broker
+//! ([`LocalBroker`]), which this one wraps.
+
+mod groups;
+mod janitor;
+mod pairs;
+mod scripts;
+mod wire;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use axum::extract::ws::Message;
+use futures_util::StreamExt;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
+use tokio::sync::{broadcast, oneshot};
+
+use super::codes::IssuedCode;
+use super::local::LocalBroker;
+use super::{Broker, CatalogChange, Generation, Group, Joining, Peer, Publication, RoomPolicy, SendError, Unavailable};
+use crate::catalog::{SharedCatalog, store};
+use crate::db::Database;
+use crate::metrics::METRICS;
+use crate::protocol::pairing::PairingCode;
+use crate::protocol::{ClientId, DeviceId};
+use wire::{Keys, NodeMessage, Outcome};
+
+/// How a node reaches Redis (`--redis-url`, `--redis-prefix`, `--heartbeat-interval`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisSettings {
+    pub url: String,
+    /// Put in front of every key and channel, so that clusters (or tests) can share a Redis.
+    pub prefix: String,
+    /// How often the node says it is alive; it counts as dead after three missed beats.
+    pub heartbeat: Duration,
+}
+
+/// The broker of one node of a cluster.
+#[derive(Clone)]
+pub struct RedisBroker(Arc<Shared>);
+
+struct Shared {
+    node: String,
+    keys: Keys,
+    redis: ConnectionManager,
+    client: redis::Client,
+    settings: RedisSettings,
+    /// This node's pairing connections and generations.
+    local: LocalBroker,
+    /// This node's group members.
+    members: groups::LocalMembers,
+    /// The subscriptions' sink while subscribed; group channels with members here.
+    subscriptions: tokio::sync::Mutex<Subscriptions>,
+    /// Set while the subscription connection is up and the last heartbeat got through.
+    ready: AtomicBool,
+    subscribed: AtomicBool,
+    /// Requests to other nodes waiting for their outcome.
+    pending: Mutex<HashMap<u64, oneshot::Sender<Outcome>>>,
+    next_request: AtomicU64,
+    /// How long a message may wait for a full queue (`--slow-consumer-timeout`).
+    patience: Duration,
+    /// How long a socket write may take (`--write-timeout`): with `patience`, the longest
+    /// a remote delivery can take.
+    write_timeout: Duration,
+    rooms: RoomPolicy,
+    catalog: SharedCatalog,
+    db: Database,
+    /// Displays attaching anywhere in the cluster, for held delivery.
+    attached: broadcast::Sender<DeviceId>,
+}
+
+#[derive(Default)]
+struct Subscriptions {
+    sink: Option<PubSubSink>,
+    /// Group channels and how many members here need each.
+    groups: HashMap<String, usize>,
+}
+
+/// Redis calls answer within this, or the operation fails as unavailable.
+const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl RedisBroker {
+    /// Connects, registers the node and starts its subscription, heartbeat and janitor.
+    pub async fn connect(
+        settings: RedisSettings,
+        patience: Duration,
+        write_timeout: Duration,
+        rooms: RoomPolicy,
+        catalog: SharedCatalog,
+        db: Database,
+    ) -> anyhow::Result<Self> {
+        let client = redis::Client::open(settings.url.as_str())
+            .with_context(|| format!("{} is not a Redis URL", redacted(&settings.url)))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(REDIS_TIMEOUT))
+            .set_response_timeout(Some(REDIS_TIMEOUT))
+            .set_number_of_retries(1);
+        let redis = tokio::time::timeout(REDIS_TIMEOUT * 2, client.get_connection_manager_with_config(config))
+            .await
+            .map_err(|_| anyhow::anyhow!("no answer"))
+            .and_then(|connected| connected.map_err(Into::into))
+            .with_context(|| format!("cannot connect to Redis at {}", redacted(&settings.url)))?;
+        let node = uuid::Uuid::new_v4().simple().to_string();
+        let broker = Self(Arc::new(Shared {
+            keys: Keys::new(&settings.prefix),
+            node,
+            redis,
+            client,
+            local: LocalBroker::new(patience, rooms),
+            members: groups::LocalMembers::default(),
+            subscriptions: tokio::sync::Mutex::default(),
+            ready: AtomicBool::new(false),
+            subscribed: AtomicBool::new(false),
+            pending: Mutex::default(),
+            next_request: AtomicU64::new(1),
+            patience,
+            write_timeout,
+            rooms,
+            catalog,
+            db,
+            attached: broadcast::channel(1024).0,
+            settings,
+        }));
+        broker.heartbeat().await.context("cannot register this node in Redis")?;
+        let (subscribed, first) = oneshot::channel();
+        tokio::spawn(broker.clone().subscribe_forever(Some(subscribed)));
+        let _ = tokio::time::timeout(REDIS_TIMEOUT * 2, first).await;
+        tokio::spawn(broker.clone().beat_forever());
+        tracing::info!(node = %broker.0.node, "joined the cluster through Redis");
+        Ok(broker)
+    }
+
+    fn shared(&self) -> &Shared {
+        &self.0
+    }
+
+    /// A connection for one command; cheap (the manager multiplexes).
+    fn redis(&self) -> ConnectionManager {
+        self.0.redis.clone()
+    }
+
+    /// Marks the node ready or not, saying so once when it changes.
+    fn set_ready(&self, ready: bool) {
+        let was = self.0.ready.swap(ready, Ordering::Relaxed);
+        if was != ready {
+            if ready {
+                tracing::info!("Redis is reachable: ready");
+            } else {
+                tracing::warn!("Redis is unreachable: not ready; cross-node operations fail until it is back");
+            }
+        }
+    }
+
+    /// Refreshes this node's alive key (and the registry of nodes).
+    async fn heartbeat(&self) -> redis::RedisResult<()> {
+        let ttl = self.0.settings.heartbeat * 3;
+        let mut redis = self.redis();
+        redis::pipe()
+            .set_ex::<_, _>(self.0.keys.alive(&self.0.node), "1", ttl.as_secs().max(1))
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(self.0.keys.alive(&self.0.node))
+            .arg(ttl.as_millis() as u64)
+            .ignore()
+            .sadd(self.0.keys.nodes(), &self.0.node)
+            .ignore()
+            .query_async(&mut redis)
+            .await
+    }
+
+    async fn beat_forever(self) {
+        let mut ticker = tokio::time::interval(self.0.settings.heartbeat);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let beat = tokio::time::timeout(REDIS_TIMEOUT, self.heartbeat()).await;
+            let ok = matches!(beat, Ok(Ok(())));
+            self.set_ready(ok && self.0.subscribed.load(Ordering::Relaxed));
+            if ok {
+                if let Err(err) = janitor::sweep(&self).await {
+                    tracing::debug!(%err, "janitor sweep failed");
+                }
+            }
+        }
+    }
+
+    /// Keeps the subscription connection up: subscribes, handles what arrives, and when
+    /// it drops, reconnects and registers this node's connections again.
+    async fn subscribe_forever(self, mut first: Option<oneshot::Sender<()>>) {
+        let mut backoff = Duration::from_millis(100);
+        let mut reconnecting = false;
+        loop {
+            match self.subscribe(reconnecting).await {
+                Ok(mut stream) => {
+                    backoff = Duration::from_millis(100);
+                    self.0.subscribed.store(true, Ordering::Relaxed);
+                    self.set_ready(true);
+                    if let Some(first) = first.take() {
+                        let _ = first.send(());
+                    }
+                    while let Some(message) = stream.next().await {
+                        self.dispatch(message).await;
+                    }
+                    tracing::warn!("lost the Redis subscription; reconnecting");
+                }
+                Err(err) => tracing::debug!(%err, "cannot subscribe to Redis yet"),
+            }
+            self.0.subscribed.store(false, Ordering::Relaxed);
+            self.0.subscriptions.lock().await.sink = None;
+            self.set_ready(false);
+            reconnecting = true;
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+    }
+
+    async fn subscribe(&self, reconnecting: bool) -> anyhow::Result<redis::aio::PubSubStream> {
+        let pubsub = tokio::time::timeout(REDIS_TIMEOUT, self.0.client.get_async_pubsub())
+            .await
+            .context("no answer")??;
+        let (mut sink, stream) = pubsub.split();
+        let keys = &self.0.keys;
+        sink.subscribe(&[
+            keys.node_channel(&self.0.node),
+            keys.catalog_channel(),
+            keys.attached_channel(),
+        ])
+        .await?;
+        let mut subscriptions = self.0.subscriptions.lock().await;
+        for channel in subscriptions.groups.keys() {
+            sink.subscribe(channel).await?;
+        }
+        subscriptions.sink = Some(sink);
+        drop(subscriptions);
+        if reconnecting {
+            // Redis may have restarted empty, and messages were missed meanwhile.
+            self.heartbeat().await?;
+            self.reregister().await?;
+            let catalog = store::load(&self.0.db).await?;
+            self.0.catalog.replace(catalog);
+            tracing::info!("reconnected to Redis: connections registered again, catalogue reloaded");
+        }
+        Ok(stream)
+    }
+
+    /// Registers this node's connections and members again (after Redis came back).
+    async fn reregister(&self) -> anyhow::Result<()> {
+        pairs::reregister(self).await?;
+        groups::reregister(self).await
+    }
+
+    async fn dispatch(&self, message: redis::Msg) {
+        let channel = message.get_channel_name().to_owned();
+        let payload = message.get_payload_bytes();
+        let keys = &self.0.keys;
+        if channel == keys.node_channel(&self.0.node) {
+            match serde_json::from_slice::<NodeMessage>(payload) {
+                Ok(request) => self.on_node_message(request).await,
+                Err(err) => tracing::warn!(%err, "unreadable message on this node's channel"),
+            }
+        } else if channel == keys.catalog_channel() {
+            self.on_catalog_change(payload);
+        } else if channel == keys.attached_channel() {
+            if let Ok(device) = std::str::from_utf8(payload).unwrap_or_default().parse() {
+                let _ = self.0.attached.send(device);
+            }
+        } else if let Some(group) = keys.group_of_channel(&channel) {
+            groups::on_envelope(self, &group, payload);
+        }
+    }
+
+    async fn on_node_message(&self, request: NodeMessage) {
+        match request {
+            NodeMessage::Outcome { req, outcome } => {
+                if let Some(waiting) = self.pending().remove(&req) {
+                    let _ = waiting.send(outcome);
+                }
+            }
+            NodeMessage::Deliver {
+                req,
+                reply_to,
+                peer,
+                wait,
+                frame,
+            } => {
+                // Answered from a task: a write that waits must not hold up this channel.
+                let broker = self.clone();
+                tokio::spawn(async move {
+                    let outcome = pairs::deliver_here(&broker, peer, wait, frame.into_message()).await;
+                    broker.answer(&reply_to, req, outcome).await;
+                });
+            }
+            NodeMessage::Member {
+                req,
+                reply_to,
+                group,
+                to,
+                frame,
+            } => {
+                let outcome = groups::deliver_to_member_here(self, &group, to, frame.into_message());
+                self.answer(&reply_to, req, outcome).await;
+            }
+            NodeMessage::Replaced { peer, holder } => pairs::on_replaced(self, peer, &holder).await,
+        }
+    }
+
+    fn on_catalog_change(&self, payload: &[u8]) {
+        #[derive(serde::Deserialize)]
+        struct Announced {
+            node: String,
+            change: CatalogChange,
+        }
+        match serde_json::from_slice::<Announced>(payload) {
+            Ok(announced) if announced.node != self.0.node => {
+                let CatalogChange { table, id, from, to } = announced.change;
+                self.0.catalog.apply(table, id, from, to);
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(%err, "unreadable catalogue change"),
+        }
+    }
+
+    fn pending(&self) -> MutexGuard<'_, HashMap<u64, oneshot::Sender<Outcome>>> {
+        self.0.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Publishes `request` on `node`'s channel and waits for its outcome.
+    async fn request(&self, node: &str, make: impl FnOnce(u64, String) -> NodeMessage) -> Result<Outcome, SendError> {
+        let req = self.0.next_request.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.pending().insert(req, tx);
+        let message = make(req, self.0.node.clone());
+        let payload = serde_json::to_vec(&message).expect("node messages serialise");
+        let published: Result<i64, _> = self.publish_raw(&self.0.keys.node_channel(node), &payload).await;
+        let outcome = match published {
+            // Nobody listens on that channel: the node is gone.
+            Ok(0) => Ok(Outcome::Offline),
+            Ok(_) => {
+                let longest = self.0.patience + self.0.write_timeout + REDIS_TIMEOUT;
+                match tokio::time::timeout(longest, rx).await {
+                    Ok(Ok(outcome)) => Ok(outcome),
+                    // The other node died before it answered.
+                    _ => Ok(Outcome::Offline),
+                }
+            }
+            Err(_) => Err(SendError::Unavailable),
+        };
+        self.pending().remove(&req);
+        outcome
+    }
+
+    async fn answer(&self, reply_to: &str, req: u64, outcome: Outcome) {
+        let payload = serde_json::to_vec(&NodeMessage::Outcome { req, outcome }).expect("node messages serialise");
+        if let Err(err) = self.publish_raw(&self.0.keys.node_channel(reply_to), &payload).await {
+            tracing::debug!(%err, "cannot answer another node");
+        }
+    }
+
+    async fn publish_raw(&self, channel: &str, payload: &[u8]) -> Result<i64, Unavailable> {
+        let mut redis = self.redis();
+        METRICS.redis_round_trips.inc();
+        redis::cmd("PUBLISH")
+            .arg(channel)
+            .arg(payload)
+            .query_async(&mut redis)
+            .await
+            .map_err(unavailable)
+    }
+}
+
+/// A Redis failure, as the broker reports it.
+fn unavailable(err: redis::RedisError) -> Unavailable {
+    Unavailable(err.to_string())
+}
+
+/// The URL without a password, for messages.
+fn redacted(url: &str) -> String {
+    match url.split_once('@') {
+        Some((credentials, host)) if credentials.contains(':') => {
+            let scheme = credentials.split("://").next().unwrap_or("redis");
+            format!("{scheme}://***@{host}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[async_trait]
+impl Broker for RedisBroker {
+    async fn attach(&self, peer: Peer, outbox: crate::session::outbox::Outbox) -> Result<Generation, Unavailable> {
+        pairs::attach(self, peer, outbox).await
+    }
+
+    async fn detach(&self, peer: Peer, generation: Generation) {
+        pairs::detach(self, peer, generation).await;
+    }
+
+    async fn is_online(&self, peer: Peer) -> Result<bool, Unavailable> {
+        pairs::holder(self, peer).await.map(|holder| holder.is_some())
+    }
+
+    async fn send(&self, to: Peer, message: Message) -> Result<(), SendError> {
+        pairs::send(self, to, message, wire::Wait::Written).await
+    }
+
+    async fn post(&self, to: Peer, message: Message) -> Result<(), SendError> {
+        pairs::send(self, to, message, wire::Wait::Queued).await
+    }
+
+    async fn pairing_code(&self, device: DeviceId, ttl: Duration) -> Result<IssuedCode, SendError> {
+        pairs::pairing_code(self, device, ttl).await
+    }
+
+    async fn resolve_code(&self, code: PairingCode) -> Result<Option<DeviceId>, Unavailable> {
+        pairs::resolve_code(self, code).await
+    }
+
+    async fn join(&self, group: &Group, joining: Joining) -> Result<(), Unavailable> {
+        groups::join(self, group, joining).await
+    }
+
+    async fn leave(&self, group: &Group, id: ClientId, notice: Option<Message>) {
+        groups::leave(self, group, id, notice).await;
+    }
+
+    async fn publish(&self, group: &Group, publication: Publication) -> Result<Option<u64>, Unavailable> {
+        groups::publish(self, group, publication).await
+    }
+
+    async fn send_to_member(&self, group: &Group, to: ClientId, message: Message) -> Result<(), SendError> {
+        groups::send_to_member(self, group, to, message).await
+    }
+
+    async fn readiness(&self) -> Result<(), Unavailable> {
+        if self.0.ready.load(Ordering::Relaxed) {
+            Ok(())
+        } else {
+            Err(Unavailable("Redis is not reachable".to_owned()))
+        }
+    }
+
+    async fn catalog_changed(&self, change: CatalogChange) {
+        let payload = serde_json::json!({ "node": self.0.node, "change": change }).to_string();
+        if let Err(err) = self
+            .publish_raw(&self.0.keys.catalog_channel(), payload.as_bytes())
+            .await
+        {
+            tracing::warn!(%err, "could not tell the other nodes about a catalogue change; they catch up when they reconnect");
+        }
+    }
+
+    fn attachments(&self) -> Option<broadcast::Receiver<DeviceId>> {
+        Some(self.0.attached.subscribe())
+    }
+}

@@ -1,0 +1,142 @@
+//! The Lua scripts that make each multi-key step atomic in Redis: one script runs at a
+//! time, so a group's counters, history, members and its channel's messages always
+//! agree, whichever node runs them.
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+/// Joins a group. KEYS: members, seq, history, events, order. ARGV: member id, card
+/// JSON without its order, channel, notice payload ('' for none), key prefix.
+/// Returns `{members (id, card …), seq, history, event}`, members of dead nodes left out.
+pub static JOIN: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local order = redis.call('INCR', KEYS[5])
+local card = cjson.decode(ARGV[2])
+card.order = order
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(card))
+for i = 2, 5 do redis.call('PERSIST', KEYS[i]) end
+local live = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local node = cjson.decode(all[i + 1]).node
+  if redis.call('EXISTS', ARGV[5] .. 'alive:' .. node) == 1 then
+    table.insert(live, all[i]); table.insert(live, all[i + 1])
+  end
+end
+local event = redis.call('INCR', KEYS[4])
+if ARGV[4] ~= '' then
+  redis.call('PUBLISH', ARGV[3], 't|' .. event .. '||' .. ARGV[1] .. '\n' .. ARGV[4])
+end
+local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+return {live, seq, redis.call('LRANGE', KEYS[3], 0, -1), event}
+"#,
+    )
+});
+
+/// Leaves a group. KEYS: members, seq, history, events, order. ARGV: member id, channel,
+/// farewell payload ('' for none), retention in ms. An empty group keeps its counters and
+/// history for the retention period (none: at once gone).
+pub static LEAVE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 and ARGV[3] ~= '' then
+  local event = redis.call('INCR', KEYS[4])
+  redis.call('PUBLISH', ARGV[2], 't|' .. event .. '||\n' .. ARGV[3])
+end
+if redis.call('HLEN', KEYS[1]) == 0 then
+  if tonumber(ARGV[4]) > 0 and redis.call('EXISTS', KEYS[3]) == 1 then
+    for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+  else
+    redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+  end
+end
+return 1
+"#,
+    )
+});
+
+/// Publishes to a group. KEYS: seq, history, events. ARGV: channel, kind ('t'/'b'),
+/// payload or the part before the seq, the part after the seq ('' and history 0 for a
+/// plain message), history length (0: not sequenced). Returns the seq (0 if none).
+pub static PUBLISH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local event = redis.call('INCR', KEYS[3])
+local keep = tonumber(ARGV[5])
+if keep < 0 then
+  redis.call('PUBLISH', ARGV[1], ARGV[2] .. '|' .. event .. '||\n' .. ARGV[3])
+  return 0
+end
+local seq = redis.call('INCR', KEYS[1])
+local message = ARGV[3] .. seq .. ARGV[4]
+if keep > 0 then
+  redis.call('RPUSH', KEYS[2], message)
+  redis.call('LTRIM', KEYS[2], -keep, -1)
+end
+redis.call('PUBLISH', ARGV[1], 't|' .. event .. '|' .. seq .. '|\n' .. message)
+return seq
+"#,
+    )
+});
+
+/// Takes a pairing address. KEYS: peer, node's peer index. ARGV: holder, index entry.
+/// Returns the previous holder ('' if none).
+pub static ATTACH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local previous = redis.call('GET', KEYS[1]) or ''
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+return previous
+"#,
+    )
+});
+
+/// Lets go of a pairing address if `holder` still holds it; with a display, its pairing
+/// code goes too. KEYS: peer, node's peer index, code-of. ARGV: holder, index entry,
+/// code key prefix. Returns 1 if it let go.
+pub static DETACH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+redis.call('SREM', KEYS[2], ARGV[2])
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+if KEYS[3] ~= '' then
+  local code = redis.call('GET', KEYS[3])
+  if code then redis.call('DEL', KEYS[3], ARGV[3] .. code) end
+end
+return 1
+"#,
+    )
+});
+
+/// Who holds a pairing address, if its node is alive. KEYS: peer. ARGV: key prefix.
+/// Returns the holder or ''.
+pub static HOLDER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local holder = redis.call('GET', KEYS[1])
+if not holder then return '' end
+local node = string.match(holder, '^(.*)/')
+if redis.call('EXISTS', ARGV[1] .. 'alive:' .. node) == 1 then return holder end
+return ''
+"#,
+    )
+});
+
+/// The live code of a display or a new one. KEYS: code-of, candidate code key.
+/// ARGV: candidate, uuid, ttl ms. Returns `{code, ms left}`, or false if the candidate
+/// is taken (the caller draws another).
+pub static ISSUE_CODE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local existing = redis.call('GET', KEYS[1])
+if existing then return {existing, redis.call('PTTL', KEYS[1])} end
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return false end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return {ARGV[1], tonumber(ARGV[3])}
+"#,
+    )
+});
