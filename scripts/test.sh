@@ -16,5 +16,6 @@ scripts/autobahn.sh
 # The content API against its OpenAPI document.
 scripts/schemathesis.sh
 
-# End-to-end tests in headless Chromium (WebRTC through the signaling endpoint).
+# End-to-end tests in headless Chromium: WebRTC through the signaling endpoint, and
+# every workflow of the web console.
 scripts/browser-tests.sh

@@ -20,7 +20,8 @@ use crate::db::Database;
 use crate::pairing::codes::PairingCodes;
 use crate::pairing::held::HeldMessages;
 use crate::session::Sessions;
-use crate::{echo, hub, listener, metrics, pairing, rooms, signaling};
+use crate::stats::Throughput;
+use crate::{console, echo, hub, listener, metrics, pairing, rooms, signaling, stats};
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
@@ -37,6 +38,8 @@ pub struct AppState {
     pub room_history: usize,
     /// The content API (`/api`): its database and admin token.
     pub content: ContentApi,
+    /// Messages per second and uptime, for `GET /api/stats`.
+    pub throughput: Throughput,
 }
 
 /// A bound, ready server.
@@ -66,14 +69,17 @@ impl Application {
             database = %config.database,
             "catalogue loaded"
         );
+        let sessions = Sessions::new(config.limits);
+        let throughput = Throughput::start(sessions.shutdown_token().clone());
         let state = AppState {
             catalog: SharedCatalog::new(catalog),
             broker: Arc::new(LocalBroker::new(config.limits.slow_consumer_timeout, config.rooms)),
-            sessions: Sessions::new(config.limits),
+            sessions,
             room_history: config.rooms.history,
             codes: PairingCodes::new(config.codes),
             held: config.hold.map(HeldMessages::new),
             content: ContentApi::new(db, config.admin_token),
+            throughput,
         };
         Ok(Self {
             listener,
@@ -138,6 +144,8 @@ fn router(state: AppState) -> Router {
         .merge(rooms::router())
         .merge(signaling::router())
         .merge(content::router())
+        .merge(stats::router())
+        .merge(console::router())
         .with_state(state)
 }
 

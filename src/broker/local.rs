@@ -10,7 +10,7 @@ use axum::extract::ws::Message;
 
 use super::codes::{Codes, IssuedCode};
 use super::groups::LocalGroups;
-use super::{Broker, Generation, Group, Joining, Peer, Publication, REPLACED, RoomPolicy, SendError};
+use super::{Broker, Census, Generation, Group, Joining, Peer, Publication, REPLACED, RoomPolicy, SendError};
 use crate::protocol::pairing::PairingCode;
 use crate::protocol::{ClientId, DeviceId, Role};
 use crate::session::close_frame;
@@ -141,6 +141,19 @@ impl Broker for LocalBroker {
     async fn send_to_member(&self, group: &Group, to: ClientId, message: Message) -> Result<(), SendError> {
         self.groups.send_to(group, to, message)
     }
+
+    async fn census(&self) -> Census {
+        let (displays, controllers) = {
+            let pairs = self.pairs();
+            let displays = pairs.slots.keys().filter(|peer| peer.role == Role::Display).count();
+            (displays, pairs.slots.len() - displays)
+        };
+        Census {
+            displays,
+            controllers,
+            ..self.groups.census()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -200,6 +213,19 @@ mod tests {
         };
         let (sent, message) = tokio::join!(broker.send(peer(), text("to new")), reader);
         assert_eq!((sent, message), (Ok(()), text("to new")));
+    }
+
+    #[tokio::test]
+    async fn the_census_counts_displays_and_controllers_apart() {
+        let broker = LocalBroker::new(Duration::from_millis(50), RoomPolicy::default());
+        let device = DeviceId::new(uuid::Uuid::from_u128(2));
+        let (display, _display_inbox) = outbox(8);
+        let (controller, _controller_inbox) = outbox(8);
+        broker.attach(Peer::display(device), display).await;
+        broker.attach(peer(), outbox(8).0).await;
+        broker.attach(Peer::controller(device), controller).await;
+        let census = broker.census().await;
+        assert_eq!((census.displays, census.controllers), (2, 1));
     }
 
     #[tokio::test]
