@@ -18,6 +18,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cargo build --locked --quiet
+# The binary just built, wherever cargo put it (CARGO_TARGET_DIR, .cargo/config.toml).
+target_dir=$(cargo metadata --locked --format-version 1 --no-deps \
+  | node -e 'let s = ""; process.stdin.on("data", (d) => { s += d; }).on("end", () => console.log(JSON.parse(s).target_directory))')
+export PAIRLINK_BIN="${PAIRLINK_BIN:-$target_dir/debug/pairlink}"
 cd tests/browser
 npm ci --no-audit --no-fund --loglevel=error
 npm test

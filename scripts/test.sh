@@ -16,7 +16,8 @@ scripts/autobahn.sh
 # The content API against its OpenAPI document.
 scripts/schemathesis.sh
 
-# End-to-end tests in headless Chromium (WebRTC through the signaling endpoint).
+# End-to-end tests in headless Chromium: WebRTC through the signaling endpoint, and
+# every workflow of the web console.
 scripts/browser-tests.sh
 
 # The container packaging, as far as it can be checked without a Docker engine.

@@ -22,8 +22,9 @@ use crate::origins::{self, OriginPolicy};
 use crate::pairing::codes::PairingCodes;
 use crate::pairing::held::HeldMessages;
 use crate::session::Sessions;
+use crate::stats::Throughput;
 use crate::tls::{self, Certificates};
-use crate::{echo, health, hub, listener, metrics, pairing, rooms, signaling};
+use crate::{console, echo, health, hub, listener, metrics, pairing, rooms, signaling, stats};
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
@@ -46,6 +47,8 @@ pub struct AppState {
     pub auth: Option<Auth>,
     /// Which browser origins may connect.
     pub origins: OriginPolicy,
+    /// Messages per second and uptime, for `GET /api/stats`.
+    pub throughput: Throughput,
 }
 
 /// A bound, ready server.
@@ -78,10 +81,12 @@ impl Application {
             database = %config.database,
             "catalogue loaded"
         );
+        let sessions = Sessions::new(config.limits);
+        let throughput = Throughput::start(sessions.shutdown_token().clone());
         let state = AppState {
             catalog: SharedCatalog::new(catalog),
             broker: Arc::new(LocalBroker::new(config.limits.slow_consumer_timeout, config.rooms)),
-            sessions: Sessions::new(config.limits),
+            sessions,
             room_history: config.rooms.history,
             codes: PairingCodes::new(config.codes),
             held: config.hold.map(HeldMessages::new),
@@ -89,6 +94,7 @@ impl Application {
             db,
             auth: config.auth_secret.as_ref().map(Auth::new),
             origins: OriginPolicy::new(config.allowed_origins),
+            throughput,
         };
         state.origins.log();
         if state.auth.is_some() {
@@ -170,6 +176,8 @@ fn router(state: AppState) -> Router {
         .merge(rooms::router())
         .merge(signaling::router())
         .merge(content::router())
+        .merge(stats::router())
+        .merge(console::router())
         .layer(middleware::from_fn_with_state(origins.clone(), origins::guard))
         .layer(origins.cors())
         .with_state(state)

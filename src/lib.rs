@@ -11,6 +11,8 @@
 //!   (in-process today, other nodes later).
 //! - [`catalog`]: quizzes and actions in memory for O(1) draws, and their database rows.
 //! - [`content`]: the catalogue over REST under `/api`, with its OpenAPI document.
+//! - [`console`]: the web console at `/`, embedded in the binary; [`stats`]: `/api/stats`,
+//!   the numbers its status panel shows.
 //! - [`protocol`]: every message and identifier on the wire, parsed once.
 //! - [`bench`]: `pairlink bench`, a load generator for any server speaking the protocol.
 //! - [`client`]: `pairlink client`, a reconnecting terminal client for each endpoint.
@@ -26,6 +28,7 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod console;
 pub mod content;
 pub mod db;
 pub mod echo;
@@ -40,5 +43,6 @@ pub mod protocol;
 pub mod rooms;
 pub mod session;
 pub mod signaling;
+pub mod stats;
 pub mod telemetry;
 pub mod tls;

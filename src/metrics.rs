@@ -36,7 +36,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 6] = [
+    /// Every kind, in declaration order: a kind's index into the handles.
+    pub const ALL: [Kind; 6] = [
         Kind::Display,
         Kind::Controller,
         Kind::Echo,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, ORIGIN, UPGRADE};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, ORIGIN, UPGRADE};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -101,7 +101,7 @@ pub async fn guard(State(policy): State<OriginPolicy>, request: Request, next: N
         .is_some_and(|upgrade| upgrade.as_bytes().eq_ignore_ascii_case(b"websocket"));
     if upgrading {
         if let Some(origin) = request.headers().get(ORIGIN) {
-            if !policy.allows(origin) {
+            if !policy.allows(origin) && !same_origin(origin, request.headers().get(HOST)) {
                 return refuse(
                     StatusCode::FORBIDDEN,
                     ErrorCode::OriginNotAllowed,
@@ -111,6 +111,17 @@ pub async fn guard(State(policy): State<OriginPolicy>, request: Request, next: N
         }
     }
     next.run(request).await
+}
+
+/// Whether a page was served by this server itself (the web console): its origin's
+/// host and port are the ones the request was sent to.
+fn same_origin(origin: &HeaderValue, host: Option<&HeaderValue>) -> bool {
+    let (Ok(origin), Some(Ok(host))) = (origin.to_str(), host.map(HeaderValue::to_str)) else {
+        return false;
+    };
+    origin
+        .split_once("://")
+        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
 }
 
 #[cfg(test)]
@@ -148,5 +159,27 @@ mod tests {
         assert!(closed.allows(&HeaderValue::from_static("https://GAME.example.com")));
         assert!(!closed.allows(&HeaderValue::from_static("https://evil.example")));
         assert!(!closed.allows(&HeaderValue::from_static("null")));
+    }
+
+    #[test]
+    fn pages_served_by_this_server_are_its_own_origin() {
+        let host = HeaderValue::from_static("10.0.0.5:8080");
+        assert!(same_origin(
+            &HeaderValue::from_static("http://10.0.0.5:8080"),
+            Some(&host)
+        ));
+        assert!(same_origin(
+            &HeaderValue::from_static("https://10.0.0.5:8080"),
+            Some(&host)
+        ));
+        assert!(!same_origin(
+            &HeaderValue::from_static("http://10.0.0.5:9090"),
+            Some(&host)
+        ));
+        assert!(!same_origin(
+            &HeaderValue::from_static("http://evil.example"),
+            Some(&host)
+        ));
+        assert!(!same_origin(&HeaderValue::from_static("http://10.0.0.5:8080"), None));
     }
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::ws::{Message, Utf8Bytes};
 
-use super::{Group, Joining, Publication, RoomPolicy, Roster, SendError};
+use super::{Census, Group, Joining, Publication, RoomPolicy, Roster, SendError};
 use crate::protocol::ClientId;
 use crate::protocol::rooms::MemberCard;
 use crate::session::outbox::{Outbox, PushError};
@@ -203,6 +203,34 @@ impl LocalGroups {
         })
     }
 
+    /// Members of the groups with members, by kind of group. The displays and
+    /// controllers are not groups: they are left at 0.
+    pub fn census(&self) -> Census {
+        let groups: Vec<(Group, Arc<Mutex<GroupState>>)> = lock(&self.groups)
+            .iter()
+            .map(|(group, shared)| (group.clone(), shared.clone()))
+            .collect();
+        let mut census = Census::default();
+        for (group, shared) in groups {
+            let members = lock(&shared).members.len();
+            if members == 0 {
+                continue;
+            }
+            match group {
+                Group::Hub => census.hub_clients += members,
+                Group::Room(_) => {
+                    census.rooms += 1;
+                    census.room_members += members;
+                }
+                Group::Signal(_) => {
+                    census.signal_rooms += 1;
+                    census.signal_peers += members;
+                }
+            }
+        }
+        census
+    }
+
     /// How many groups exist now (for tests of clean-up).
     pub fn len(&self) -> usize {
         lock(&self.groups).len()
@@ -277,6 +305,32 @@ mod tests {
         groups.join(&room(), joining);
         tokio::time::sleep(retention * 2).await;
         assert_eq!(say(&groups, second), Some(2), "the room and its seq lived on");
+    }
+
+    #[tokio::test]
+    async fn the_census_counts_members_by_kind_and_skips_rooms_kept_only_for_recovery() {
+        let groups = LocalGroups::new(RoomPolicy::default());
+        let (first, _first_inbox) = member();
+        let (second, _second_inbox) = member();
+        let (leaver, _leaver_inbox) = member();
+        let (peer, _peer_inbox) = member();
+        let leaver_id = leaver.card.id;
+        groups.join(&room(), first);
+        groups.join(&room(), second);
+        let other_room = Group::Room("other".parse().unwrap());
+        groups.join(&other_room, leaver);
+        let data = serde_json::value::RawValue::from_string("1".to_owned()).unwrap();
+        let template = message_template(&"other".parse().unwrap(), leaver_id, None, &data);
+        groups.publish(&other_room, Publication::Sequenced(template));
+        groups.leave(&other_room, leaver_id, None);
+        assert_eq!(groups.len(), 2, "the empty room is kept for recovery");
+        groups.join(&Group::Signal("r".parse().unwrap()), peer);
+
+        let census = groups.census();
+
+        assert_eq!((census.rooms, census.room_members), (1, 2));
+        assert_eq!((census.signal_rooms, census.signal_peers), (1, 1));
+        assert_eq!(census.hub_clients, 0);
     }
 
     #[tokio::test]

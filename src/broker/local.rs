@@ -11,7 +11,8 @@ use axum::extract::ws::Message;
 use super::codes::{Codes, IssuedCode};
 use super::groups::LocalGroups;
 use super::{
-    Broker, CatalogChange, Generation, Group, Joining, Peer, Publication, REPLACED, RoomPolicy, SendError, Unavailable,
+    Broker, CatalogChange, Census, Generation, Group, Joining, Peer, Publication, REPLACED, RoomPolicy, SendError,
+    Unavailable,
 };
 use crate::protocol::pairing::PairingCode;
 use crate::protocol::{ClientId, DeviceId, Role};
@@ -171,6 +172,19 @@ impl Broker for LocalBroker {
 
     /// One process: its catalogue was already changed by the write itself.
     async fn catalog_changed(&self, _change: CatalogChange) {}
+
+    async fn census(&self) -> Census {
+        let (displays, controllers) = {
+            let pairs = self.pairs();
+            let displays = pairs.slots.keys().filter(|peer| peer.role == Role::Display).count();
+            (displays, pairs.slots.len() - displays)
+        };
+        Census {
+            displays,
+            controllers,
+            ..self.groups.census()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -230,6 +244,19 @@ mod tests {
         };
         let (sent, message) = tokio::join!(broker.send(peer(), text("to new")), reader);
         assert_eq!((sent, message), (Ok(()), text("to new")));
+    }
+
+    #[tokio::test]
+    async fn the_census_counts_displays_and_controllers_apart() {
+        let broker = LocalBroker::new(Duration::from_millis(50), RoomPolicy::default());
+        let device = DeviceId::new(uuid::Uuid::from_u128(2));
+        let (display, _display_inbox) = outbox(8);
+        let (controller, _controller_inbox) = outbox(8);
+        broker.attach(Peer::display(device), display).await.unwrap();
+        broker.attach(peer(), outbox(8).0).await.unwrap();
+        broker.attach(Peer::controller(device), controller).await.unwrap();
+        let census = broker.census().await;
+        assert_eq!((census.displays, census.controllers), (2, 1));
     }
 
     #[tokio::test]

@@ -189,6 +189,25 @@ pub enum Publication {
     Sequenced(SeqTemplate),
 }
 
+/// Who is connected, as the broker sees it: the counts of `GET /api/stats`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Census {
+    /// Pairing UUIDs with a display connected.
+    pub displays: usize,
+    /// Pairing UUIDs with a controller connected.
+    pub controllers: usize,
+    /// Chat rooms with at least one member (empty rooms kept for recovery are not counted).
+    pub rooms: usize,
+    /// Members of all chat rooms.
+    pub room_members: usize,
+    /// Signaling rooms with at least one peer.
+    pub signal_rooms: usize,
+    /// Peers of all signaling rooms.
+    pub signal_peers: usize,
+    /// Clients of the chat hub, `/ws`.
+    pub hub_clients: usize,
+}
+
 #[async_trait]
 pub trait Broker: Send + Sync + 'static {
     /// Registers `outbox` as the live connection for `peer`. A connection already
@@ -244,4 +263,6 @@ pub trait Broker: Send + Sync + 'static {
     fn attachments(&self) -> Option<tokio::sync::broadcast::Receiver<DeviceId>> {
         None
     }
+    /// Counts the connections and groups it holds, for the console's status panel.
+    async fn census(&self) -> Census;
 }

@@ -4,6 +4,7 @@
 mod bench;
 mod cli;
 mod client;
+mod console;
 mod content;
 mod content_client;
 mod content_errors;

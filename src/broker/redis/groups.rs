@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::wire::{Envelope, Frame, Keys, NodeMessage, Outcome};
 use super::{RedisBroker, scripts, unavailable};
 use crate::broker::groups::missed_since;
-use crate::broker::{Group, Joining, Publication, Roster, SendError, Unavailable};
+use crate::broker::{Census, Group, Joining, Publication, Roster, SendError, Unavailable};
 use crate::metrics::METRICS;
 use crate::protocol::ClientId;
 use crate::protocol::rooms::{MemberCard, MemberName};
@@ -45,6 +45,25 @@ struct StoredCard {
 }
 
 impl LocalMembers {
+    /// This node's members, by kind of group.
+    pub fn census(&self) -> Census {
+        let mut census = Census::default();
+        for (group, members) in self.lock().iter().filter(|(_, members)| !members.is_empty()) {
+            match group {
+                Group::Hub => census.hub_clients += members.len(),
+                Group::Room(_) => {
+                    census.rooms += 1;
+                    census.room_members += members.len();
+                }
+                Group::Signal(_) => {
+                    census.signal_rooms += 1;
+                    census.signal_peers += members.len();
+                }
+            }
+        }
+        census
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<Group, HashMap<ClientId, Member>>> {
         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }

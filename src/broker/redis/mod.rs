@@ -39,7 +39,9 @@ use tokio::sync::{broadcast, oneshot};
 
 use super::codes::IssuedCode;
 use super::local::LocalBroker;
-use super::{Broker, CatalogChange, Generation, Group, Joining, Peer, Publication, RoomPolicy, SendError, Unavailable};
+use super::{
+    Broker, CatalogChange, Census, Generation, Group, Joining, Peer, Publication, RoomPolicy, SendError, Unavailable,
+};
 use crate::catalog::{SharedCatalog, store};
 use crate::db::Database;
 use crate::metrics::METRICS;
@@ -467,6 +469,16 @@ impl Broker for RedisBroker {
             .await
         {
             tracing::warn!(%err, "could not tell the other nodes about a catalogue change; they catch up when they reconnect");
+        }
+    }
+
+    /// This node's share: what its own clients hold.
+    async fn census(&self) -> Census {
+        let local = self.0.local.census().await;
+        Census {
+            displays: local.displays,
+            controllers: local.controllers,
+            ..self.0.members.census()
         }
     }
 
