@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use crate::auth::Auth;
 use crate::broker::Broker;
 use crate::broker::local::LocalBroker;
+use crate::broker::redis::RedisBroker;
 use crate::catalog::{SharedCatalog, store};
 use crate::config::ServeConfig;
 use crate::content::{self, ContentApi};
@@ -83,9 +84,26 @@ impl Application {
         );
         let sessions = Sessions::new(config.limits);
         let throughput = Throughput::start(sessions.shutdown_token().clone());
+        let catalog = SharedCatalog::new(catalog);
+        let patience = config.limits.slow_consumer_timeout;
+        let broker: Arc<dyn Broker> = match config.redis {
+            Some(settings) => {
+                let write_timeout = config.limits.write_timeout;
+                let redis = RedisBroker::connect(
+                    settings,
+                    patience,
+                    write_timeout,
+                    config.rooms,
+                    catalog.clone(),
+                    db.clone(),
+                );
+                Arc::new(redis.await?)
+            }
+            None => Arc::new(LocalBroker::new(patience, config.rooms)),
+        };
         let state = AppState {
-            catalog: SharedCatalog::new(catalog),
-            broker: Arc::new(LocalBroker::new(config.limits.slow_consumer_timeout, config.rooms)),
+            catalog,
+            broker,
             sessions,
             room_history: config.rooms.history,
             codes: PairingCodes::new(config.codes),
@@ -97,6 +115,19 @@ impl Application {
             throughput,
         };
         state.origins.log();
+        if let (Some(held), Some(mut attachments)) = (state.held.clone(), state.broker.attachments()) {
+            // Displays coming back on other nodes take what this node holds for them.
+            let broker = state.broker.clone();
+            tokio::spawn(async move {
+                loop {
+                    match attachments.recv().await {
+                        Ok(device) => held.release(broker.as_ref(), device).await,
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            });
+        }
         if state.auth.is_some() {
             tracing::info!("connections must present a token (--auth-secret is set)");
         }

@@ -12,6 +12,7 @@ use crate::bench::connect::ServerUrl;
 use crate::bench::idle::IdleConfig;
 use crate::bench::pairs::PairsConfig;
 use crate::broker::RoomPolicy;
+use crate::broker::redis::RedisSettings;
 use crate::catalog::import::Format;
 use crate::client::{ClientConfig, Endpoint};
 use crate::config::ServeConfig;
@@ -225,6 +226,18 @@ pub struct ServeArgs {
     #[arg(long, env = "PAIRLINK_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Option<Vec<AllowedOrigin>>,
 
+    /// Scale out: share the pairing space, rooms and signaling with every node on this Redis (redis://HOST[:PORT][/DB]).
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// Put in front of every Redis key and channel, so that clusters can share a Redis.
+    #[arg(long, env = "PAIRLINK_REDIS_PREFIX", default_value = "pairlink:")]
+    pub redis_prefix: String,
+
+    /// How often a node tells Redis it is alive; its connections count as gone after three missed beats.
+    #[arg(long, env = "PAIRLINK_HEARTBEAT_INTERVAL", default_value = "2s", value_parser = positive_duration)]
+    pub heartbeat_interval: Duration,
+
     /// Serve https:// and wss:// with this PEM certificate chain (with --tls-key); re-read on SIGHUP or when it changes.
     #[arg(long, env = "PAIRLINK_TLS_CERT", value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
@@ -350,6 +363,11 @@ impl ServeArgs {
             },
             admin_token: args.admin_token,
             auth_secret: args.auth_secret,
+            redis: args.redis_url.map(|url| RedisSettings {
+                url,
+                prefix: args.redis_prefix,
+                heartbeat: args.heartbeat_interval,
+            }),
             allowed_origins: args.allowed_origins,
             hold: (!args.hold_for.is_zero()).then_some(HoldPolicy {
                 hold_for: args.hold_for,

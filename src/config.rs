@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::auth::AuthSecret;
 use crate::broker::RoomPolicy;
+use crate::broker::redis::RedisSettings;
 use crate::content::AdminToken;
 use crate::db::DatabaseUrl;
 use crate::origins::AllowedOrigin;
@@ -35,6 +36,8 @@ pub struct ServeConfig {
     pub admin_token: Option<AdminToken>,
     /// Connections must present a token signed with this secret; open when `None`.
     pub auth_secret: Option<AuthSecret>,
+    /// Scale-out through Redis; one process alone when `None`.
+    pub redis: Option<RedisSettings>,
     /// Browser origins allowed to connect; all when `None`.
     pub allowed_origins: Option<Vec<AllowedOrigin>>,
     /// Serve HTTPS and WSS with this certificate; plain HTTP and WS when `None`.
@@ -55,6 +58,7 @@ impl ServeConfig {
             codes: CodePolicy::default(),
             admin_token: None,
             auth_secret: None,
+            redis: None,
             allowed_origins: None,
             tls: None,
         }

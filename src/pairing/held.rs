@@ -67,12 +67,20 @@ impl HeldMessages {
         controller: &Outbox,
     ) -> Result<Outcome, ErrorReply> {
         let mut queues = self.0.queues.lock().await;
-        // Queued on the display's connection, not awaited until written: the lock must
-        // not wait on a display's socket.
-        match broker.post(Peer::display(device), message.clone()).await {
-            Ok(()) => return Ok(Outcome::Delivered),
-            Err(SendError::Offline) => {}
-            Err(err) => return Err(super::display_unreachable(err)),
+        // What is held goes first. The display may be back on another node before this
+        // one heard of it: then it is handed over now, ahead of this message.
+        let still_held = match queues.get_mut(&device) {
+            Some(queue) => !flush(queue, broker, device).await,
+            None => false,
+        };
+        if !still_held {
+            // Queued on the display's connection, not awaited until written: the lock
+            // must not wait on a display's socket.
+            match broker.post(Peer::display(device), message.clone()).await {
+                Ok(()) => return Ok(Outcome::Delivered),
+                Err(SendError::Offline) => {}
+                Err(err) => return Err(super::display_unreachable(err)),
+            }
         }
         let queue = queues.entry(device).or_default();
         if queue.len() >= self.0.policy.hold_max {
@@ -95,6 +103,14 @@ impl HeldMessages {
             tokio::spawn(self.clone().expire(device));
         }
         Ok(Outcome::Held)
+    }
+
+    /// Hands what is held for `device` to its display, which attached on another node.
+    pub async fn release(&self, broker: &dyn Broker, device: DeviceId) {
+        let mut queues = self.0.queues.lock().await;
+        if let Some(queue) = queues.get_mut(&device) {
+            flush(queue, broker, device).await;
+        }
     }
 
     /// Locks the queues while a display attaches; [`Release::deliver_to`] then hands it
@@ -131,6 +147,19 @@ impl HeldMessages {
             tokio::time::sleep_until(next_expiry).await;
         }
     }
+}
+
+/// Posts held messages to the display in order until one does not get through; returns
+/// whether none is left.
+async fn flush(queue: &mut VecDeque<Held>, broker: &dyn Broker, device: DeviceId) -> bool {
+    while let Some(held) = queue.front() {
+        if broker.post(Peer::display(device), held.message.clone()).await.is_err() {
+            return false;
+        }
+        queue.pop_front();
+        METRICS.held.dec();
+    }
+    true
 }
 
 /// The held queues, locked while a display attaches.

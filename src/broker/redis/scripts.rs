@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use redis::Script;
 
 /// Joins a group. KEYS: members, seq, history, events, order. ARGV: member id, card
-/// JSON without its order, channel, notice payload ('' for none), key prefix.
+/// JSON without its order, channel, notice payload ('' for none), alive-key prefix.
 /// Returns `{members (id, card …), seq, history, event}`, members of dead nodes left out.
 pub static JOIN: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
@@ -21,7 +21,7 @@ local live = {}
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   local node = cjson.decode(all[i + 1]).node
-  if redis.call('EXISTS', ARGV[5] .. 'alive:' .. node) == 1 then
+  if redis.call('EXISTS', ARGV[5] .. node) == 1 then
     table.insert(live, all[i]); table.insert(live, all[i + 1])
   end
 end
@@ -112,7 +112,7 @@ return 1
     )
 });
 
-/// Who holds a pairing address, if its node is alive. KEYS: peer. ARGV: key prefix.
+/// Who holds a pairing address, if its node is alive. KEYS: peer. ARGV: alive-key prefix.
 /// Returns the holder or ''.
 pub static HOLDER: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
@@ -120,7 +120,7 @@ pub static HOLDER: LazyLock<Script> = LazyLock::new(|| {
 local holder = redis.call('GET', KEYS[1])
 if not holder then return '' end
 local node = string.match(holder, '^(.*)/')
-if redis.call('EXISTS', ARGV[1] .. 'alive:' .. node) == 1 then return holder end
+if redis.call('EXISTS', ARGV[1] .. node) == 1 then return holder end
 return ''
 "#,
     )
