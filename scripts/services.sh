@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the services pairlink's tests use are running on 127.0.0.1:
-# PostgreSQL on 5432 (trust auth for the postgres user). Installs it from Debian's
+# PostgreSQL on 5432 (trust auth for the postgres user) and Redis on 6379. Installs them from Debian's
 # packages if it is missing. Safe to run again.
 set -euo pipefail
 
@@ -36,3 +36,19 @@ if ! psql -h 127.0.0.1 -U postgres -d postgres -Atc 'SELECT 1' >/dev/null 2>&1; 
        "set PAIRLINK_TEST_POSTGRES_URL to a URL of a user allowed to create databases" >&2
   [ -n "${PAIRLINK_TEST_POSTGRES_URL:-}" ] || exit 1
 fi
+
+# Redis on 6379, for the scale-out tests (several pairlink processes on one Redis).
+redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "services: installing Redis" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+if ! redis_up; then
+  echo "services: starting Redis" >&2
+  as_root mkdir -p /var/lib/redis /var/log/redis
+  as_root redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  for _ in $(seq 1 30); do redis_up && break; sleep 1; done
+fi
+redis_up || { echo "services: Redis is not reachable on 127.0.0.1:6379" >&2; exit 1; }

@@ -4,6 +4,7 @@
 mod bench;
 mod cli;
 mod client;
+mod cluster;
 mod console;
 mod content;
 mod content_client;

@@ -15,7 +15,7 @@ pub struct ServerProcess {
     pub addr: SocketAddr,
     child: Child,
     stderr: Arc<Mutex<String>>,
-    _dir: TempDir,
+    _dir: Option<TempDir>,
 }
 
 impl ServerProcess {
@@ -24,6 +24,13 @@ impl ServerProcess {
     pub async fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let database = format!("sqlite://{}", dir.path().join("pairlink.db").display());
+        let mut server = Self::start_on(&database, args, env).await;
+        server._dir = Some(dir);
+        server
+    }
+
+    /// Like [`ServerProcess::start`], on the database at `database` (shared by a cluster).
+    pub async fn start_on(database: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_pairlink"));
         for (key, _) in std::env::vars() {
             if key.starts_with("PAIRLINK_") || key == "DATABASE_URL" || key == "RUST_LOG" {
@@ -31,7 +38,7 @@ impl ServerProcess {
             }
         }
         let mut child = command
-            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &database])
+            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", database])
             .args(args)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
@@ -67,7 +74,7 @@ impl ServerProcess {
             addr,
             child,
             stderr,
-            _dir: dir,
+            _dir: None,
         }
     }
 
@@ -77,10 +84,19 @@ impl ServerProcess {
     }
 
     /// Sends SIGTERM and waits for the process to exit; returns its whole log.
-    pub async fn stop(mut self) -> String {
+    pub async fn stop(self) -> String {
+        self.signal("-TERM").await
+    }
+
+    /// Kills the process with SIGKILL: it gets no chance to clean up.
+    pub async fn kill(self) -> String {
+        self.signal("-KILL").await
+    }
+
+    async fn signal(mut self, signal: &str) -> String {
         let pid = self.child.id().expect("running").to_string();
         let sent = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
+            .args([signal, &pid])
             .status()
             .unwrap();
         assert!(sent.success());

@@ -218,9 +218,13 @@ pub async fn resolve_code(broker: &RedisBroker, code: PairingCode) -> Result<Opt
 /// holder took them meanwhile.
 pub async fn reregister(broker: &RedisBroker) -> redis::RedisResult<()> {
     let shared = broker.shared();
+    let held = shared.local.held();
+    if held.is_empty() {
+        return Ok(());
+    }
     let mut redis = broker.redis();
     let mut pipe = redis::pipe();
-    for (peer, generation) in shared.local.held() {
+    for (peer, generation) in held {
         pipe.cmd("SET")
             .arg(shared.keys.peer(peer))
             .arg(holder_of(&shared.node, generation))

@@ -1,0 +1,521 @@
+//! Scale-out: several `pairlink serve --redis-url` processes on one Redis and one
+//! PostgreSQL database behave as one server. Each test has its own key prefix (and
+//! database); the Redis restart test runs its own Redis.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use futures_util::SinkExt;
+use pairlink::db::Backend;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::*;
+use crate::process::ServerProcess;
+
+const UUID: &str = "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f";
+
+/// Nodes of one cluster; its Redis keys go with it.
+struct Cluster {
+    nodes: Vec<Option<ServerProcess>>,
+    prefix: String,
+    redis_url: String,
+    _database: TestDatabase,
+}
+
+impl Cluster {
+    async fn start(nodes: usize, args: &[&str]) -> Self {
+        Self::start_on("redis://127.0.0.1:6379", nodes, args).await
+    }
+
+    /// Starts `nodes` nodes one after the other (the first one migrates and loads the demo).
+    async fn start_on(redis_url: &str, nodes: usize, args: &[&str]) -> Self {
+        let database = TestDatabase::create(Backend::Postgres).await;
+        let prefix = format!("pairlink-test-{}:", uuid::Uuid::new_v4().simple());
+        let mut all = Vec::new();
+        for _ in 0..nodes {
+            let mut node_args = vec!["--redis-url", redis_url, "--redis-prefix", &prefix];
+            node_args.extend_from_slice(args);
+            all.push(Some(
+                ServerProcess::start_on(&database.url.to_string(), &node_args, &[]).await,
+            ));
+        }
+        Self {
+            nodes: all,
+            prefix,
+            redis_url: redis_url.to_owned(),
+            _database: database,
+        }
+    }
+
+    fn node(&self, i: usize) -> &ServerProcess {
+        self.nodes[i].as_ref().expect("node running")
+    }
+
+    fn url(&self, i: usize, path: &str) -> String {
+        format!("ws://{}{path}", self.node(i).addr)
+    }
+
+    async fn display(&self, i: usize, uuid: &str) -> Ws {
+        connect(&self.url(i, &format!("/ws/difficulty/unity/{uuid}")))
+            .await
+            .expect("display connects")
+    }
+
+    async fn controller(&self, i: usize, uuid: &str) -> Ws {
+        connect(&self.url(i, &format!("/ws/difficulty/android/{uuid}")))
+            .await
+            .expect("controller connects")
+    }
+
+    fn take(&mut self, i: usize) -> ServerProcess {
+        self.nodes[i].take().expect("node running")
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // The nodes are killed when dropped; their keys are removed here.
+        if let Ok(client) = redis::Client::open(self.redis_url.as_str()) {
+            if let Ok(mut redis) = client.get_connection() {
+                let keys: Vec<String> = redis::cmd("KEYS")
+                    .arg(format!("{}*", self.prefix))
+                    .query(&mut redis)
+                    .unwrap_or_default();
+                if !keys.is_empty() {
+                    let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut redis);
+                }
+            }
+        }
+    }
+}
+
+/// Retries `check` until it holds or `within` passes.
+async fn eventually<F: std::future::Future<Output = bool>>(within: Duration, mut check: impl FnMut() -> F) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if check().await {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_pair_split_over_two_nodes_works_as_on_one() {
+    let cluster = Cluster::start(3, &[]).await;
+    let (status, body) = refusal(&cluster.url(2, &format!("/ws/difficulty/android/{UUID}"))).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("display_offline")),
+        "display-first, cluster-wide"
+    );
+
+    let mut display = cluster.display(0, UUID).await;
+    let mut controller = cluster.controller(1, UUID).await;
+    for _ in 0..20 {
+        send_text(&mut controller, r#"{"difficulty":1}"#).await;
+        let draw = next_json(&mut display).await;
+        assert_eq!(draw["quiz_id"].as_array().map(Vec::len), Some(3), "{draw}");
+        assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+    }
+    send_text(&mut controller, r#"{"difficulty":99}"#).await;
+    assert_eq!(next_json(&mut controller).await["code"], "no_content");
+    // The display's messages cross back to the controller.
+    send_text(&mut display, r#"{"score":3}"#).await;
+    assert_eq!(next_text(&mut controller).await, r#"{"score":3}"#);
+
+    // The display leaves: its controller on the other node learns it at once.
+    display.close(None).await.unwrap();
+    let _ = next(&mut display).await;
+    send_text(&mut controller, r#"{"difficulty":1}"#).await;
+    assert_eq!(next_json(&mut controller).await["code"], "display_offline");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_newer_connection_on_another_node_replaces_the_older_with_4001() {
+    let cluster = Cluster::start(2, &[]).await;
+    let mut old = cluster.display(0, UUID).await;
+    let mut new = cluster.display(1, UUID).await;
+    assert_eq!(u16::from(next_close(&mut old).await.code), 4001);
+    let mut controller = cluster.controller(0, UUID).await;
+    send_text(&mut controller, r#"{"difficulty":1}"#).await;
+    assert!(
+        next_json(&mut new).await["quiz_id"].is_array(),
+        "draws go to the newer display"
+    );
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+    // The older connection's clean-up did not unregister the newer one.
+    let _second = cluster.controller(1, UUID).await;
+}
+
+/// Joins a room; returns the socket and its welcome.
+async fn join(cluster: &Cluster, node: usize, room: &str, query: &str) -> (Ws, Value) {
+    let mut ws = connect(&cluster.url(node, &format!("/ws/rooms/{room}{query}")))
+        .await
+        .unwrap();
+    let welcome = next_of_type(&mut ws, "welcome").await;
+    (ws, welcome)
+}
+
+async fn room_messages(ws: &mut Ws, count: usize) -> Vec<Value> {
+    let mut messages = Vec::new();
+    while messages.len() < count {
+        let event = next_json(ws).await;
+        if event["type"] == "message" {
+            messages.push(event);
+        }
+    }
+    messages
+}
+
+fn seqs(messages: &[Value]) -> Vec<u64> {
+    messages.iter().map(|m| m["seq"].as_u64().unwrap()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_room_over_three_nodes_has_one_gapless_order_members_and_recovery() {
+    let cluster = Cluster::start(3, &[]).await;
+    let (mut a, welcome_a) = join(&cluster, 0, "lobby", "?name=A").await;
+    let (b, welcome_b) = join(&cluster, 1, "lobby", "?name=B").await;
+    let (c, welcome_c) = join(&cluster, 2, "lobby", "?name=C").await;
+    let names = |welcome: &Value| -> Vec<String> {
+        welcome["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&welcome_a), ["A"]);
+    assert_eq!(names(&welcome_b), ["A", "B"]);
+    assert_eq!(
+        names(&welcome_c),
+        ["A", "B", "C"],
+        "every member, in join order, across nodes"
+    );
+    assert_eq!(
+        next_json(&mut a).await,
+        json!({"type":"join","id":welcome_b["id"],"name":"B"})
+    );
+
+    const EACH: usize = 15;
+    let tasks = [a, b, c].into_iter().enumerate().map(|(m, mut ws)| {
+        tokio::spawn(async move {
+            for i in 0..EACH {
+                ws.send(Message::text(json!({"m": m, "i": i}).to_string()))
+                    .await
+                    .unwrap();
+            }
+            let seen = room_messages(&mut ws, 3 * EACH).await;
+            (ws, seen)
+        })
+    });
+    let results = futures_util::future::try_join_all(tasks).await.unwrap();
+    for (_, seen) in &results {
+        assert_eq!(seqs(seen), (1..=(3 * EACH) as u64).collect::<Vec<_>>());
+        assert_eq!(seen, &results[0].1, "one order on every node");
+    }
+
+    // A member on node 0 drops after seq 45; two more messages; it rejoins on node 2.
+    let mut sockets: Vec<Ws> = results.into_iter().map(|(ws, _)| ws).collect();
+    let talker = sockets.pop().unwrap();
+    drop(sockets);
+    let mut talker = talker;
+    for text in ["\"x\"", "\"y\""] {
+        send_text(&mut talker, text).await;
+    }
+    room_messages(&mut talker, 2).await;
+    let (mut back, welcome) = join(&cluster, 2, "lobby", &format!("?since={}", 3 * EACH)).await;
+    assert_eq!(
+        (welcome["seq"].as_u64(), welcome["recovered"].as_bool()),
+        (Some(47), Some(true))
+    );
+    assert_eq!(seqs(&room_messages(&mut back, 2).await), [46, 47]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_hub_and_signaling_span_nodes() {
+    let cluster = Cluster::start(2, &[]).await;
+    let mut one = connect(&cluster.url(0, "/ws")).await.unwrap();
+    let mut two = connect(&cluster.url(1, "/ws")).await.unwrap();
+    for i in 0..10 {
+        one.send(Message::text(format!("one {i}"))).await.unwrap();
+        two.send(Message::text(format!("two {i}"))).await.unwrap();
+    }
+    let mut orders = Vec::new();
+    for ws in [&mut one, &mut two] {
+        let mut order = Vec::new();
+        for _ in 0..20 {
+            order.push(next_text(ws).await);
+        }
+        orders.push(order);
+    }
+    assert_eq!(orders[0], orders[1], "one order for the hub across nodes");
+
+    let mut alice = connect(&cluster.url(0, "/ws/signal/call")).await.unwrap();
+    let alice_id = next_of_type(&mut alice, "welcome").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut bob = connect(&cluster.url(1, "/ws/signal/call")).await.unwrap();
+    let welcome = next_of_type(&mut bob, "welcome").await;
+    assert_eq!(welcome["peers"], json!([alice_id]));
+    let bob_id = welcome["id"].as_str().unwrap().to_owned();
+    assert_eq!(next_json(&mut alice).await, json!({"type":"peer_joined","id":bob_id}));
+    send_text(
+        &mut bob,
+        &json!({"type":"offer","target_id":alice_id,"sdp":"v=0","id":"forged"}).to_string(),
+    )
+    .await;
+    let offer = next_json(&mut alice).await;
+    assert_eq!(
+        (offer["sdp"].as_str(), offer["id"].as_str()),
+        (Some("v=0"), Some(bob_id.as_str()))
+    );
+    bob.close(None).await.unwrap();
+    assert_eq!(next_json(&mut alice).await, json!({"type":"peer_left","id":bob_id}));
+    send_text(
+        &mut alice,
+        &json!({"type":"answer","target_id":bob_id,"sdp":"x"}).to_string(),
+    )
+    .await;
+    assert_eq!(next_json(&mut alice).await["code"], "unknown_peer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pairing_codes_work_on_any_node() {
+    let cluster = Cluster::start(3, &[]).await;
+    let mut display = cluster.display(0, UUID).await;
+    let issued = http_to(cluster.node(1).addr, "POST", &format!("/api/pairings/{UUID}/code")).await;
+    assert_eq!(issued.status, 200, "{}", issued.body);
+    let code = issued.json()["code"].as_str().unwrap().to_owned();
+    let again = http_to(cluster.node(0).addr, "POST", &format!("/api/pairings/{UUID}/code")).await;
+    assert_eq!(
+        again.json()["code"],
+        code.as_str(),
+        "one live code, whichever node is asked"
+    );
+    let looked_up = http_to(cluster.node(2).addr, "GET", &format!("/api/pairings/code/{code}")).await;
+    assert_eq!(looked_up.json()["uuid"], UUID);
+    let mut controller = connect(&cluster.url(2, &format!("/ws/join/{code}"))).await.unwrap();
+    send_text(&mut controller, r#"{"difficulty":1}"#).await;
+    assert!(next_json(&mut display).await["quiz_id"].is_array());
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+    // The code ends with its display, on every node.
+    display.close(None).await.unwrap();
+    let _ = next(&mut display).await;
+    let gone = http_to(cluster.node(1).addr, "GET", &format!("/api/pairings/code/{code}")).await;
+    assert_eq!(gone.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn held_draws_follow_the_display_to_another_node() {
+    let cluster = Cluster::start(3, &["--hold-for", "20s"]).await;
+    let mut display = cluster.display(0, UUID).await;
+    let mut controller = cluster.controller(1, UUID).await;
+    display.close(None).await.unwrap();
+    let _ = next(&mut display).await;
+    for difficulty in [1, 2] {
+        send_text(&mut controller, &format!(r#"{{"difficulty":{difficulty}}}"#)).await;
+        assert_eq!(next_text(&mut controller).await, r#"{"status":"queued"}"#);
+    }
+    let mut back = cluster.display(2, UUID).await;
+    let first = next_json(&mut back).await;
+    let second = next_json(&mut back).await;
+    assert!(first["quiz_id"].is_array() && second["quiz_id"].is_array());
+    // Then newer draws, after the held ones.
+    send_text(&mut controller, r#"{"difficulty":3}"#).await;
+    assert!(next_json(&mut back).await["quiz_id"].is_array());
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_content_write_on_one_node_is_drawn_on_the_others() {
+    let cluster = Cluster::start(2, &["--admin-token", "secret-admin"]).await;
+    let mut display = cluster.display(1, UUID).await;
+    let mut controller = cluster.controller(1, UUID).await;
+    send_text(&mut controller, r#"{"difficulty":42}"#).await;
+    assert_eq!(next_json(&mut controller).await["code"], "no_content");
+
+    for (path, body) in [
+        (
+            "/api/quizzes",
+            json!({"name":"new","difficulty":42,"lef_sel":"a","rig_sel":"b"}),
+        ),
+        ("/api/actions", json!({"difficulty":42,"lef_sel":"a","rig_sel":"b"})),
+    ] {
+        let created = reqwest::Client::new()
+            .post(format!("http://{}{path}", cluster.node(0).addr))
+            .bearer_auth("secret-admin")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+    }
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let drawn = loop {
+        send_text(&mut controller, r#"{"difficulty":42}"#).await;
+        if next_text(&mut controller).await == r#"{"status":"received"}"# {
+            next_json(&mut display).await;
+            break true;
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(drawn, "the other node did not draw the new quiz within a second");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_node_is_forgotten_within_three_heartbeats() {
+    let mut cluster = Cluster::start(2, &["--heartbeat-interval", "300ms"]).await;
+    let _display = cluster.display(0, UUID).await;
+    let mut controller = cluster.controller(1, UUID).await;
+    let (_doomed, _) = join(&cluster, 0, "wake", "").await;
+    let (mut survivor, welcome) = join(&cluster, 1, "wake", "").await;
+    assert_eq!(welcome["members"].as_array().map(Vec::len), Some(2));
+
+    cluster.take(0).kill().await;
+    let killed = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let forgotten = loop {
+        send_text(&mut controller, r#"{"difficulty":1}"#).await;
+        if next_json(&mut controller).await["code"] == "display_offline" {
+            break true;
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(forgotten, "draws still went to the dead node's display after 3 s");
+    // A new controller is refused once the node's presence has expired.
+    let refused = eventually(Duration::from_secs(3), || async {
+        let url = cluster.url(1, &format!("/ws/difficulty/android/{UUID}"));
+        matches!(connect(&url).await, Err(tokio_tungstenite::tungstenite::Error::Http(response)) if response.status() == 400)
+    })
+    .await;
+    assert!(refused, "the dead node's display still counted after 3 s");
+    let elapsed = killed.elapsed();
+    assert!(
+        elapsed < Duration::from_millis(3 * 300 + 500),
+        "within 3 heartbeats (+ margin): {elapsed:?}"
+    );
+    // The janitor tells the room the dead node's member left.
+    assert_eq!(next_of_type(&mut survivor, "leave").await["type"], "leave");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_fail_clearly_without_redis_and_recover_when_it_returns() {
+    let redis = OwnRedis::start().await;
+    let cluster = Cluster::start_on(&redis.url(), 2, &["--heartbeat-interval", "300ms"]).await;
+    let mut display = cluster.display(0, UUID).await;
+    let mut paired = cluster.controller(1, UUID).await;
+    let ready = |i: usize| {
+        let addr = cluster.node(i).addr;
+        async move { http_to(addr, "GET", "/readyz").await.status == 200 }
+    };
+    assert!(ready(0).await && ready(1).await);
+
+    let redis = redis.stop();
+    assert!(
+        eventually(Duration::from_secs(5), || async { !ready(1).await }).await,
+        "still ready without Redis"
+    );
+    let readiness = http_to(cluster.node(1).addr, "GET", "/readyz").await.json();
+    assert!(
+        readiness["checks"]["broker"].as_str().unwrap().starts_with("error"),
+        "{readiness}"
+    );
+    let (status, body) = refusal(&cluster.url(1, &format!("/ws/difficulty/android/{UUID}"))).await;
+    assert_eq!((status, body["code"].as_str()), (503, Some("broker_unavailable")));
+    // A draw for the display on the other node cannot cross: said so, nothing lost silently.
+    send_text(&mut paired, r#"{"difficulty":1}"#).await;
+    assert_eq!(next_json(&mut paired).await["code"], "broker_unavailable");
+
+    let _redis = redis.restart().await;
+    let back = eventually(Duration::from_secs(10), || async { ready(0).await && ready(1).await }).await;
+    assert!(back, "not ready again:\n{}", cluster.node(1).log());
+    // Redis came back empty; node 0 registered its display again, and the controller that
+    // stayed connected works again.
+    send_text(&mut paired, r#"{"difficulty":1}"#).await;
+    assert_eq!(next_text(&mut paired).await, r#"{"status":"received"}"#);
+    assert!(next_json(&mut display).await["quiz_id"].is_array());
+}
+
+/// A Redis server of the test's own, which it can stop and start again.
+struct OwnRedis {
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl OwnRedis {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut redis = Self { port, child: None };
+        redis.spawn().await;
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    async fn spawn(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server runs (scripts/services.sh installs it)");
+        self.child = Some(child);
+        let port = self.port;
+        let up = eventually(Duration::from_secs(5), || async move {
+            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
+        })
+        .await;
+        assert!(up, "redis-server did not start");
+    }
+
+    fn stop(mut self) -> Self {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self
+    }
+
+    async fn restart(mut self) -> Self {
+        self.spawn().await;
+        self
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
