@@ -92,8 +92,9 @@ pub struct ConnectionMetrics {
 }
 
 /// The close codes pairlink sends, each with its own counter.
-const CLOSE_CODES: [u16; 7] = [
+const CLOSE_CODES: [u16; 8] = [
     close_code::GOING_AWAY,
+    close_code::SERVICE_RESTART,
     close_code::PROTOCOL_ERROR,
     close_code::INVALID_PAYLOAD,
     close_code::MESSAGE_TOO_BIG,

@@ -44,6 +44,9 @@ pub mod close_code {
     pub const INVALID_PAYLOAD: u16 = 1007;
     /// A message exceeded `--max-message-bytes`.
     pub const MESSAGE_TOO_BIG: u16 = 1009;
+    /// With `--redis-url`: the node lost Redis for a while, so a group member may have
+    /// missed messages; it should reconnect (a room member with `?since=`).
+    pub const SERVICE_RESTART: u16 = 1012;
     /// The client stopped reading and its outbound queue filled up.
     pub const SLOW_CONSUMER: u16 = 1013;
     /// A newer connection took this connection's place (same UUID and role).

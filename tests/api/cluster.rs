@@ -418,6 +418,7 @@ async fn nodes_fail_clearly_without_redis_and_recover_when_it_returns() {
     let cluster = Cluster::start_on(&redis.url(), 2, &["--heartbeat-interval", "300ms"]).await;
     let mut display = cluster.display(0, UUID).await;
     let mut paired = cluster.controller(1, UUID).await;
+    let (mut member, _) = join(&cluster, 1, "lobby", "").await;
     let ready = |i: usize| {
         let addr = cluster.node(i).addr;
         async move { http_to(addr, "GET", "/readyz").await.status == 200 }
@@ -448,6 +449,12 @@ async fn nodes_fail_clearly_without_redis_and_recover_when_it_returns() {
     send_text(&mut paired, r#"{"difficulty":1}"#).await;
     assert_eq!(next_text(&mut paired).await, r#"{"status":"received"}"#);
     assert!(next_json(&mut display).await["quiz_id"].is_array());
+    let (_member, welcome) = join(&cluster, 1, "lobby", "?since=0").await;
+    assert_eq!(
+        welcome["members"].as_array().map(Vec::len),
+        Some(1),
+        "the closed member left: {welcome}"
+    );
 }
 
 /// A Redis server of the test's own, which it can stop and start again.

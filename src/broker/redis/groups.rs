@@ -19,8 +19,10 @@ use crate::broker::groups::missed_since;
 use crate::broker::{Census, Group, Joining, Publication, Roster, SendError, Unavailable};
 use crate::metrics::METRICS;
 use crate::protocol::ClientId;
-use crate::protocol::rooms::{MemberCard, MemberName};
+use crate::protocol::rooms::{MemberCard, MemberName, RoomEvent};
+use crate::protocol::signaling::SignalEvent;
 use crate::session::outbox::{Outbox, PushError};
+use crate::session::{close_code, close_frame};
 
 /// This node's members, by group.
 #[derive(Default)]
@@ -424,9 +426,51 @@ fn hand_over(member: &mut Member, id: ClientId, envelope: &Envelope) {
     let _ = member.outbox.push(envelope.frame.clone().into_message());
 }
 
-/// Puts this node's room and signaling members back into Redis (after Redis lost them).
+/// Closes every group member of this node with 1012: while the subscription was down,
+/// messages of their groups may have passed them by. They reconnect, and room members
+/// recover with `?since=` what the room still keeps; nothing is skipped silently.
+pub fn close_all_members(broker: &RedisBroker) {
+    let all = broker.shared().members.lock();
+    let frame = close_frame(close_code::SERVICE_RESTART, "reconnect: messages may have been missed");
+    for member in all.values().flat_map(HashMap::values) {
+        member.outbox.close(frame.clone());
+    }
+}
+
+/// What the rest of a group hears when member `id` goes without a word (its node died,
+/// or it left while Redis was unreachable).
+pub fn farewell_for(group: &Group, id: ClientId) -> Option<String> {
+    match group {
+        Group::Room(_) => Some(RoomEvent::Leave { id }.to_json()),
+        Group::Signal(_) => Some(SignalEvent::PeerLeft { id }.to_json()),
+        Group::Hub => None,
+    }
+}
+
+/// Puts this node's room and signaling members back into Redis (after Redis lost them),
+/// and takes out those that left while Redis was unreachable.
 pub async fn reregister(broker: &RedisBroker) -> anyhow::Result<()> {
     let shared = broker.shared();
+    let registered: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(shared.keys.node_members(&shared.node))
+        .query_async(&mut broker.redis())
+        .await?;
+    for entry in registered {
+        let Some((name, id)) = entry.split_once('\t') else {
+            continue;
+        };
+        let (Some(group), Ok(id)) = (Keys::group_of_name(name), id.parse::<ClientId>()) else {
+            continue;
+        };
+        let here = shared
+            .members
+            .lock()
+            .get(&group)
+            .is_some_and(|members| members.contains_key(&id));
+        if !here {
+            unregister(broker, &shared.node, &group, id, farewell_for(&group, id).as_deref()).await?;
+        }
+    }
     let entries: Vec<(Group, MemberCard)> = shared
         .members
         .lock()

@@ -8,11 +8,8 @@
 use std::time::Duration;
 
 use super::wire::Keys;
-use super::{RedisBroker, groups};
-use crate::broker::Group;
+use super::{RedisBroker, groups, pairs};
 use crate::protocol::ClientId;
-use crate::protocol::rooms::RoomEvent;
-use crate::protocol::signaling::SignalEvent;
 
 /// How long one node may take over another's clean-up before someone else may.
 const LOCK: Duration = Duration::from_secs(30);
@@ -55,32 +52,8 @@ async fn clean_up(broker: &RedisBroker, node: &str) -> anyhow::Result<()> {
         .arg(keys.node_peers(node))
         .query_async(&mut redis)
         .await?;
-    for entry in peers {
-        let Some((role, uuid)) = entry.split_once(':') else {
-            continue;
-        };
-        let Ok(device) = uuid.parse() else { continue };
-        let peer = match role {
-            "display" => crate::broker::Peer::display(device),
-            _ => crate::broker::Peer::controller(device),
-        };
-        let holder: Option<String> = redis::cmd("GET").arg(keys.peer(peer)).query_async(&mut redis).await?;
-        if holder.is_some_and(|holder| holder.starts_with(&format!("{node}/"))) {
-            let _: () = redis::cmd("DEL").arg(keys.peer(peer)).query_async(&mut redis).await?;
-            if role == "display" {
-                let code: Option<String> = redis::cmd("GET")
-                    .arg(keys.code_of(uuid))
-                    .query_async(&mut redis)
-                    .await?;
-                if let Some(code) = code {
-                    let _: () = redis::cmd("DEL")
-                        .arg(keys.code_of(uuid))
-                        .arg(keys.code(&code))
-                        .query_async(&mut redis)
-                        .await?;
-                }
-            }
-        }
+    for peer in peers.iter().filter_map(|entry| pairs::parse_index_entry(entry)) {
+        pairs::forget_for(broker, node, peer).await?;
     }
     let members: Vec<String> = redis::cmd("SMEMBERS")
         .arg(keys.node_members(node))
@@ -93,11 +66,7 @@ async fn clean_up(broker: &RedisBroker, node: &str) -> anyhow::Result<()> {
         let (Some(group), Ok(id)) = (Keys::group_of_name(name), id.parse::<ClientId>()) else {
             continue;
         };
-        let farewell = match &group {
-            Group::Room(_) => Some(RoomEvent::Leave { id }.to_json()),
-            Group::Signal(_) => Some(SignalEvent::PeerLeft { id }.to_json()),
-            Group::Hub => None,
-        };
+        let farewell = groups::farewell_for(&group, id);
         groups::unregister(broker, node, &group, id, farewell.as_deref()).await?;
     }
     let _: () = redis::pipe()

@@ -226,6 +226,7 @@ impl RedisBroker {
                         self.dispatch(message).await;
                     }
                     tracing::warn!("lost the Redis subscription; reconnecting");
+                    groups::close_all_members(&self);
                 }
                 Err(err) => tracing::debug!(%err, "cannot subscribe to Redis yet"),
             }

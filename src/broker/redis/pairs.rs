@@ -24,6 +24,52 @@ fn index_entry(peer: Peer) -> String {
     format!("{}:{}", peer.role, peer.device)
 }
 
+/// The address an index entry names.
+pub fn parse_index_entry(entry: &str) -> Option<Peer> {
+    let (role, uuid) = entry.split_once(':')?;
+    let device = uuid.parse().ok()?;
+    match role {
+        "display" => Some(Peer::display(device)),
+        "controller" => Some(Peer::controller(device)),
+        _ => None,
+    }
+}
+
+/// Removes `peer`'s key if this node still holds it there (its connection is gone), with
+/// a display's pairing code; also used by the janitor for a dead node's addresses.
+pub async fn forget_for(broker: &RedisBroker, node: &str, peer: Peer) -> redis::RedisResult<()> {
+    let keys = &broker.shared().keys;
+    let mut redis = broker.redis();
+    let holder: Option<String> = redis::cmd("GET").arg(keys.peer(peer)).query_async(&mut redis).await?;
+    if holder.is_some_and(|holder| holder.starts_with(&format!("{node}/"))) {
+        let _: () = redis::cmd("DEL").arg(keys.peer(peer)).query_async(&mut redis).await?;
+        if peer.role == Role::Display {
+            let uuid = peer.device.to_string();
+            let code: Option<String> = redis::cmd("GET")
+                .arg(keys.code_of(&uuid))
+                .query_async(&mut redis)
+                .await?;
+            if let Some(code) = code {
+                let _: () = redis::cmd("DEL")
+                    .arg(keys.code_of(&uuid))
+                    .arg(keys.code(&code))
+                    .query_async(&mut redis)
+                    .await?;
+            }
+        }
+    }
+    let _: () = redis::cmd("SREM")
+        .arg(keys.node_peers(node))
+        .arg(index_entry(peer))
+        .query_async(&mut redis)
+        .await?;
+    Ok(())
+}
+
+async fn forget(broker: &RedisBroker, peer: Peer) -> redis::RedisResult<()> {
+    forget_for(broker, &broker.shared().node.clone(), peer).await
+}
+
 pub async fn attach(broker: &RedisBroker, peer: Peer, outbox: Outbox) -> Result<Generation, Unavailable> {
     let shared = broker.shared();
     // Locally first: a connection of this node holding the address is replaced here.
@@ -215,10 +261,23 @@ pub async fn resolve_code(broker: &RedisBroker, code: PairingCode) -> Result<Opt
 }
 
 /// Puts this node's addresses back into Redis (after Redis lost them), unless a newer
-/// holder took them meanwhile.
+/// holder took them meanwhile, and lets go of those whose connections ended while Redis
+/// was unreachable.
 pub async fn reregister(broker: &RedisBroker) -> redis::RedisResult<()> {
     let shared = broker.shared();
     let held = shared.local.held();
+    let registered: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(shared.keys.node_peers(&shared.node))
+        .query_async(&mut broker.redis())
+        .await?;
+    for entry in registered {
+        let Some(peer) = parse_index_entry(&entry) else {
+            continue;
+        };
+        if !held.iter().any(|(held, _)| *held == peer) {
+            forget(broker, peer).await?;
+        }
+    }
     if held.is_empty() {
         return Ok(());
     }
