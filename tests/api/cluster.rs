@@ -430,6 +430,8 @@ async fn nodes_fail_clearly_without_redis_and_recover_when_it_returns() {
         eventually(Duration::from_secs(5), || async { !ready(1).await }).await,
         "still ready without Redis"
     );
+    // Room messages may pass a member by while its node is cut off: it is told to reconnect.
+    assert_eq!(u16::from(next_close(&mut member).await.code), 1012);
     let readiness = http_to(cluster.node(1).addr, "GET", "/readyz").await.json();
     assert!(
         readiness["checks"]["broker"].as_str().unwrap().starts_with("error"),
