@@ -385,3 +385,27 @@ async fn a_member_that_stops_reading_is_closed_and_the_others_go_on() {
     assert!(left, "the stalled member was never dropped");
     drop(stalled);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_room_of_two_hundred_members_hears_every_message_in_order() {
+    const MEMBERS: usize = 200;
+    let app = spawn_default(Backend::Sqlite).await;
+    let mut members = Vec::with_capacity(MEMBERS);
+    for _ in 0..MEMBERS {
+        let (ws, welcome) = join(&app, "crowd", "").await;
+        assert_eq!(welcome["members"].as_array().unwrap().len(), members.len() + 1);
+        members.push(ws);
+    }
+    for i in 1..=10 {
+        send_text(&mut members[i * 7], &i.to_string()).await;
+    }
+    let readers = members.into_iter().map(|mut ws| {
+        tokio::spawn(async move {
+            let received = messages(&mut ws, 10).await;
+            seqs(&received)
+        })
+    });
+    for seen in futures_util::future::try_join_all(readers).await.unwrap() {
+        assert_eq!(seen, (1..=10).collect::<Vec<u64>>());
+    }
+}
