@@ -122,7 +122,9 @@ impl Application {
                 loop {
                     match attachments.recv().await {
                         Ok(device) => held.release(broker.as_ref(), device).await,
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            held.release_all(broker.as_ref()).await
+                        }
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                     }
                 }

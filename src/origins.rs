@@ -114,14 +114,27 @@ pub async fn guard(State(policy): State<OriginPolicy>, request: Request, next: N
 }
 
 /// Whether a page was served by this server itself (the web console): its origin's
-/// host and port are the ones the request was sent to.
+/// host and port are the ones the request was sent to, and that host is an IP address or
+/// `localhost`. A host *name* is not trusted this way: with DNS rebinding, a hostile
+/// page's name can point at this server, and then its origin and `Host` agree too. Reach
+/// the console by name only if that name is in `--allowed-origins`.
 fn same_origin(origin: &HeaderValue, host: Option<&HeaderValue>) -> bool {
     let (Ok(origin), Some(Ok(host))) = (origin.to_str(), host.map(HeaderValue::to_str)) else {
         return false;
     };
-    origin
+    let same = origin
         .split_once("://")
-        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host));
+    same && host_is_address(host)
+}
+
+/// `127.0.0.1:8080`, `[::1]:8080`, `localhost:8080` (a port or not).
+fn host_is_address(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok()
 }
 
 #[cfg(test)]
@@ -181,5 +194,13 @@ mod tests {
             Some(&host)
         ));
         assert!(!same_origin(&HeaderValue::from_static("http://10.0.0.5:8080"), None));
+        let ipv6 = HeaderValue::from_static("[::1]:8080");
+        assert!(same_origin(&HeaderValue::from_static("http://[::1]:8080"), Some(&ipv6)));
+        // A rebound host name agrees with itself, but is not trusted.
+        let name = HeaderValue::from_static("rebind.example:8080");
+        assert!(!same_origin(
+            &HeaderValue::from_static("http://rebind.example:8080"),
+            Some(&name)
+        ));
     }
 }

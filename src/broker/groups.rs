@@ -47,7 +47,8 @@ struct Slot {
 /// keeps its last `retained` messages: whether every message it missed is still kept,
 /// and how many of the kept ones to skip before the replay.
 pub fn missed_since(seq: u64, retained: usize, since: u64) -> (bool, usize) {
-    let first_retained = seq + 1 - retained as u64;
+    // Saturating: a history longer than its counter (state lost in Redis) is not trusted.
+    let first_retained = (seq + 1).saturating_sub(retained as u64);
     let recovered = since <= seq && since + 1 >= first_retained;
     // Not recoverable: replay all that is kept, so the client sees where its gap is.
     let skip = if recovered {

@@ -65,6 +65,30 @@ impl LocalBroker {
         Ok((slot.generation, slot.outbox.clone()))
     }
 
+    /// A generation for a connection about to attach (the Redis broker registers it
+    /// across nodes first).
+    pub fn reserve_generation(&self) -> Generation {
+        Generation(self.next_generation.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Registers `outbox` for `peer` under `generation`; an older connection here is
+    /// closed with 4001. A newer generation already here is kept (two attaches raced).
+    pub fn attach_as(&self, peer: Peer, outbox: Outbox, generation: Generation) {
+        let mut pairs = self.pairs();
+        if let Some(current) = pairs.slots.get(&peer) {
+            if current.generation > generation {
+                outbox.close(close_frame(REPLACED.0, REPLACED.1));
+                return;
+            }
+        }
+        let previous = pairs.slots.insert(peer, Slot { generation, outbox });
+        drop(pairs);
+        if let Some(previous) = previous {
+            tracing::debug!(%peer, "a new connection replaces the old one");
+            previous.outbox.close(close_frame(REPLACED.0, REPLACED.1));
+        }
+    }
+
     /// Closes the connection holding `peer` with 4001 if it is still `generation` (a newer
     /// connection took its place on another node).
     pub fn replace(&self, peer: Peer, generation: Generation) {
@@ -102,12 +126,8 @@ impl LocalBroker {
 #[async_trait]
 impl Broker for LocalBroker {
     async fn attach(&self, peer: Peer, outbox: Outbox) -> Result<Generation, Unavailable> {
-        let generation = Generation(self.next_generation.fetch_add(1, Ordering::Relaxed));
-        let previous = self.pairs().slots.insert(peer, Slot { generation, outbox });
-        if let Some(previous) = previous {
-            tracing::debug!(%peer, "a new connection replaces the old one");
-            previous.outbox.close(close_frame(REPLACED.0, REPLACED.1));
-        }
+        let generation = self.reserve_generation();
+        self.attach_as(peer, outbox, generation);
         Ok(generation)
     }
 

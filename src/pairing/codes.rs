@@ -76,6 +76,9 @@ impl PairingCodes {
     }
 }
 
+/// The longest `--public-url`: join URLs must fit in a QR code a phone reads easily.
+const MAX_PUBLIC_URL: usize = 512;
+
 /// The base of join URLs in QR codes (`--public-url`), kept as a WebSocket URL: an
 /// `http(s)://` base is turned into `ws(s)://`, so an app that scans the code can connect
 /// to it as it is.
@@ -96,8 +99,10 @@ impl std::str::FromStr for PublicUrl {
         };
         let rest = rest.trim_end_matches('/');
         let host = rest.split('/').next().unwrap_or_default();
-        if host.is_empty() || rest.contains(['?', '#', ' ']) {
-            return Err(format!("{s:?} needs a host and no query, fragment or spaces"));
+        if host.is_empty() || rest.contains(['?', '#', ' ']) || s.len() > MAX_PUBLIC_URL {
+            return Err(format!(
+                "{s:?} needs a host, no query, fragment or spaces, and at most {MAX_PUBLIC_URL} characters"
+            ));
         }
         Ok(Self(format!("{scheme}://{rest}")))
     }
@@ -145,36 +150,41 @@ async fn issue(Path(uuid): Path<String>, State(app): State<AppState>, token: Tok
 /// that answers the request.
 #[allow(clippy::result_large_err)]
 async fn resolve(app: &AppState, code: &str, client: SocketAddr) -> Result<(PairingCode, DeviceId), Response> {
-    let guard = &app.codes.guard;
-    if let Err(retry_after) = guard.check(client.ip()) {
-        let mut refusal = refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::TooManyGuesses,
-            format!(
-                "too many unknown codes from this address; retry in {} s",
-                retry_after.as_secs().max(1)
-            ),
-        );
-        refusal
-            .headers_mut()
-            .insert(header::RETRY_AFTER, retry_after.as_secs().max(1).into());
-        return Err(refusal);
-    }
+    let attempt = match app.codes.guard.attempt(client.ip()) {
+        Ok(attempt) => attempt,
+        Err(retry_after) => {
+            let seconds = retry_after.as_secs().max(1);
+            let mut refusal = refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TooManyGuesses,
+                format!("too many unknown codes from this address; retry in {seconds} s"),
+            );
+            refusal.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+            return Err(refusal);
+        }
+    };
     let found = match code.parse::<PairingCode>() {
         Ok(code) => match app.broker.resolve_code(code).await {
             Ok(device) => device.map(|device| (code, device)),
-            Err(unavailable) => return Err(unavailable.refusal()),
+            Err(unavailable) => {
+                // Not the client's miss: it could not be looked up.
+                attempt.hit();
+                return Err(unavailable.refusal());
+            }
         },
         Err(_) => None,
     };
-    found.ok_or_else(|| {
-        guard.missed(client.ip());
-        refuse(
+    match found {
+        Some(found) => {
+            attempt.hit();
+            Ok(found)
+        }
+        None => Err(refuse(
             StatusCode::NOT_FOUND,
             ErrorCode::UnknownCode,
             "no live pairing code is that one (it may have expired, or its display disconnected)".to_owned(),
-        )
-    })
+        )),
+    }
 }
 
 /// `GET /api/pairings/code/{code}`.
@@ -202,8 +212,9 @@ async fn qr(
         Err(refusal) => return refusal,
     };
     let url = join_url(app.codes.policy.public_url.as_ref(), &headers, over_tls, code);
+    // The host and the public URL are length-limited, so the URL always fits.
     let svg = QrCode::new(url.as_bytes())
-        .expect("a join URL fits in a QR code")
+        .expect("a join URL of at most ~800 bytes fits in a QR code")
         .render::<svg::Color<'_>>()
         .min_dimensions(256, 256)
         .quiet_zone(true)
@@ -228,7 +239,7 @@ pub fn join_url(public_url: Option<&PublicUrl>, headers: &HeaderMap, over_tls: b
                 .get(header::HOST)
                 .and_then(|host| host.to_str().ok())
                 .filter(|host| {
-                    !host.is_empty()
+                    (1..=255).contains(&host.len())
                         && host
                             .bytes()
                             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))

@@ -52,6 +52,61 @@ impl std::str::FromStr for GuessLimit {
     }
 }
 
+/// One lookup's claim on its address's budget; a miss unless [`Attempt::hit`].
+#[must_use]
+pub struct Attempt<'a> {
+    guard: &'a GuessGuard,
+    key: IpAddr,
+    started: Instant,
+    hit: bool,
+}
+
+impl Attempt<'_> {
+    /// The code was live: the attempt goes back to the budget.
+    pub fn hit(mut self) {
+        self.hit = true;
+        let mut windows = self.guard.windows();
+        if let Some(window) = windows.get_mut(&self.key) {
+            if window.started == self.started {
+                window.misses = window.misses.saturating_sub(1);
+            }
+        }
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if !self.hit {
+            self.guard.misses_total.fetch_add(1, Ordering::Relaxed);
+            METRICS.code_misses.inc();
+        }
+    }
+}
+
+/// The budget an address draws on: IPv6 clients by /64 (one subscriber's network, which
+/// hands its devices many addresses), IPv4 (and IPv4-mapped IPv6) by address.
+fn client_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let segments = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(
+                    segments[0],
+                    segments[1],
+                    segments[2],
+                    segments[3],
+                    0,
+                    0,
+                    0,
+                    0,
+                ))
+            }
+        },
+    }
+}
+
 /// Addresses with recent misses. Entries older than a window are pruned as the table grows.
 #[derive(Debug)]
 pub struct GuessGuard {
@@ -82,28 +137,19 @@ impl GuessGuard {
         self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// `Err(retry_after)` when `address` has used up its misses in the current window.
-    pub fn check(&self, address: IpAddr) -> Result<(), Duration> {
-        let now = Instant::now();
-        match self.windows().get(&address) {
-            Some(window) if now < window.started + self.limit.window && window.misses >= self.limit.misses => {
-                Err(window.started + self.limit.window - now)
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Records a lookup of an unknown code from `address`.
-    pub fn missed(&self, address: IpAddr) {
-        self.misses_total.fetch_add(1, Ordering::Relaxed);
-        METRICS.code_misses.inc();
+    /// Takes one attempt from `address`'s budget before a lookup, or `Err(retry_after)`
+    /// when it has none left in this window. The attempt counts as a miss unless it is
+    /// [`Attempt::hit`]: counting before the lookup means a burst of concurrent guesses
+    /// cannot all pass the check before the first miss is recorded.
+    pub fn attempt(&self, address: IpAddr) -> Result<Attempt<'_>, Duration> {
+        let key = client_key(address);
         let now = Instant::now();
         let window_length = self.limit.window;
         let mut windows = self.windows();
         if windows.len() > SWEEP_ABOVE {
             windows.retain(|_, window| now < window.started + window_length);
         }
-        let window = windows.entry(address).or_insert(Window {
+        let window = windows.entry(key).or_insert(Window {
             started: now,
             misses: 0,
         });
@@ -113,7 +159,16 @@ impl GuessGuard {
                 misses: 0,
             };
         }
+        if window.misses >= self.limit.misses {
+            return Err(window.started + window_length - now);
+        }
         window.misses += 1;
+        Ok(Attempt {
+            guard: self,
+            key,
+            started: window.started,
+            hit: false,
+        })
     }
 
     /// Unknown codes looked up through this guard.
@@ -131,15 +186,36 @@ mod tests {
         let guard = GuessGuard::new("3/1m".parse().unwrap());
         let (guesser, other): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         for _ in 0..3 {
-            assert!(guard.check(guesser).is_ok());
-            guard.missed(guesser);
+            drop(guard.attempt(guesser).expect("within the budget"));
         }
-        let retry_after = guard.check(guesser).unwrap_err();
+        let retry_after = guard.attempt(guesser).err().expect("out of misses");
         assert!(retry_after <= Duration::from_secs(60));
-        assert!(guard.check(other).is_ok(), "other addresses are not affected");
+        assert!(guard.attempt(other).is_ok(), "other addresses are not affected");
         tokio::time::advance(Duration::from_secs(61)).await;
-        assert!(guard.check(guesser).is_ok());
-        assert_eq!(guard.misses_total(), 3);
+        assert!(guard.attempt(guesser).is_ok());
+        assert_eq!(guard.misses_total(), 5);
+    }
+
+    #[test]
+    fn hits_cost_nothing_and_concurrent_attempts_are_counted_at_once() {
+        let guard = GuessGuard::new("2/1m".parse().unwrap());
+        let client: IpAddr = "10.0.0.1".parse().unwrap();
+        for _ in 0..10 {
+            guard.attempt(client).unwrap().hit();
+        }
+        // Two lookups in flight at once use the whole budget: a third is refused.
+        let first = guard.attempt(client).unwrap();
+        let second = guard.attempt(client).unwrap();
+        assert!(guard.attempt(client).is_err());
+        drop((first, second));
+    }
+
+    #[test]
+    fn ipv6_clients_share_the_budget_of_their_network() {
+        let guard = GuessGuard::new("1/1m".parse().unwrap());
+        drop(guard.attempt("2001:db8:1:2::1".parse().unwrap()).unwrap());
+        assert!(guard.attempt("2001:db8:1:2::ffff".parse().unwrap()).is_err());
+        assert!(guard.attempt("2001:db8:1:3::1".parse().unwrap()).is_ok());
     }
 
     #[test]

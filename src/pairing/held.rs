@@ -105,6 +105,14 @@ impl HeldMessages {
         Ok(Outcome::Held)
     }
 
+    /// Hands everything held to displays that are back (announcements were missed).
+    pub async fn release_all(&self, broker: &dyn Broker) {
+        let mut queues = self.0.queues.lock().await;
+        for (device, queue) in queues.iter_mut() {
+            flush(queue, broker, *device).await;
+        }
+    }
+
     /// Hands what is held for `device` to its display, which attached on another node.
     pub async fn release(&self, broker: &dyn Broker, device: DeviceId) {
         let mut queues = self.0.queues.lock().await;

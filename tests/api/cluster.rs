@@ -31,7 +31,21 @@ impl Cluster {
 
     /// Starts `nodes` nodes one after the other (the first one migrates and loads the demo).
     async fn start_on(redis_url: &str, nodes: usize, args: &[&str]) -> Self {
+        Self::start_with(redis_url, None, nodes, args).await
+    }
+
+    /// Like [`Cluster::start`], on a database holding `catalog` instead of the demo.
+    async fn start_with(redis_url: &str, catalog: Option<String>, nodes: usize, args: &[&str]) -> Self {
         let database = TestDatabase::create(Backend::Postgres).await;
+        if let Some(catalog) = catalog {
+            let db = database.connect().await;
+            pairlink::catalog::import::CatalogFile::parse_json(catalog.as_bytes())
+                .unwrap()
+                .write(&db)
+                .await
+                .unwrap();
+            db.pool().close().await;
+        }
         let prefix = format!("pairlink-test-{}:", uuid::Uuid::new_v4().simple());
         let mut all = Vec::new();
         for _ in 0..nodes {
@@ -138,19 +152,20 @@ async fn a_pair_split_over_two_nodes_works_as_on_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_newer_connection_on_another_node_replaces_the_older_with_4001() {
-    let cluster = Cluster::start(2, &[]).await;
+    let cluster = Cluster::start(3, &[]).await;
     let mut old = cluster.display(0, UUID).await;
     let mut new = cluster.display(1, UUID).await;
     assert_eq!(u16::from(next_close(&mut old).await.code), 4001);
-    let mut controller = cluster.controller(0, UUID).await;
+    // Wait for the older connection to finish (its clean-up has run) ...
+    let _ = tokio::time::timeout(PATIENCE, futures_util::StreamExt::next(&mut old)).await;
+    // ... then a controller on a third node, which must find the newer display in Redis.
+    let mut controller = cluster.controller(2, UUID).await;
     send_text(&mut controller, r#"{"difficulty":1}"#).await;
     assert!(
         next_json(&mut new).await["quiz_id"].is_array(),
         "draws go to the newer display"
     );
     assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
-    // The older connection's clean-up did not unregister the newer one.
-    let _second = cluster.controller(1, UUID).await;
 }
 
 /// Joins a room; returns the socket and its welcome.
@@ -221,7 +236,7 @@ async fn a_room_over_three_nodes_has_one_gapless_order_members_and_recovery() {
         assert_eq!(seen, &results[0].1, "one order on every node");
     }
 
-    // A member on node 0 drops after seq 45; two more messages; it rejoins on node 2.
+    // Members on nodes 0 and 1 drop after seq 45; two more messages; one rejoins on node 2.
     let mut sockets: Vec<Ws> = results.into_iter().map(|(ws, _)| ws).collect();
     let talker = sockets.pop().unwrap();
     drop(sockets);
@@ -236,6 +251,9 @@ async fn a_room_over_three_nodes_has_one_gapless_order_members_and_recovery() {
         (Some(47), Some(true))
     );
     assert_eq!(seqs(&room_messages(&mut back, 2).await), [46, 47]);
+    // Nothing repeated after the replay: the next message is 48.
+    send_text(&mut talker, "\"z\"").await;
+    assert_eq!(seqs(&room_messages(&mut back, 1).await), [48]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -315,7 +333,8 @@ async fn pairing_codes_work_on_any_node() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn held_draws_follow_the_display_to_another_node() {
-    let cluster = Cluster::start(3, &["--hold-for", "20s"]).await;
+    let catalog = Some(tagged_catalog([1, 2, 3], 3));
+    let cluster = Cluster::start_with("redis://127.0.0.1:6379", catalog, 3, &["--hold-for", "20s"]).await;
     let mut display = cluster.display(0, UUID).await;
     let mut controller = cluster.controller(1, UUID).await;
     display.close(None).await.unwrap();
@@ -324,14 +343,20 @@ async fn held_draws_follow_the_display_to_another_node() {
         send_text(&mut controller, &format!(r#"{{"difficulty":{difficulty}}}"#)).await;
         assert_eq!(next_text(&mut controller).await, r#"{"status":"queued"}"#);
     }
-    let mut back = cluster.display(2, UUID).await;
-    let first = next_json(&mut back).await;
-    let second = next_json(&mut back).await;
-    assert!(first["quiz_id"].is_array() && second["quiz_id"].is_array());
-    // Then newer draws, after the held ones.
-    send_text(&mut controller, r#"{"difficulty":3}"#).await;
-    assert!(next_json(&mut back).await["quiz_id"].is_array());
-    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+    // A newer draw sent while the display comes back still arrives after the held ones.
+    let (back, ()) = tokio::join!(cluster.display(2, UUID), async {
+        send_text(&mut controller, r#"{"difficulty":3}"#).await;
+    });
+    let mut back = back;
+    let actions: Vec<u64> = [
+        next_json(&mut back).await,
+        next_json(&mut back).await,
+        next_json(&mut back).await,
+    ]
+    .iter()
+    .map(|draw| draw["action_id"].as_u64().unwrap())
+    .collect();
+    assert_eq!(actions, [1, 2, 3], "held draws first, in order, then the newer one");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -413,12 +438,47 @@ async fn a_killed_node_is_forgotten_within_three_heartbeats() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_taken_for_dead_registers_again_when_it_wakes() {
+    let cluster = Cluster::start(2, &["--heartbeat-interval", "200ms"]).await;
+    let mut display = cluster.display(0, UUID).await;
+    let (mut member, _) = join(&cluster, 0, "nap", "").await;
+    cluster.node(0).freeze(true);
+    // The other node's janitor removes the silent node's display.
+    let cleaned = eventually(Duration::from_secs(5), || async {
+        matches!(
+            connect(&cluster.url(1, &format!("/ws/difficulty/android/{UUID}"))).await,
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) if response.status() == 400
+        )
+    })
+    .await;
+    assert!(cleaned, "the frozen node's display still counted");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    cluster.node(0).freeze(false);
+    // Awake, it learns it was taken for dead: its members must rejoin, its display is back.
+    assert_eq!(u16::from(next_close(&mut member).await.code), 1012);
+    let back = eventually(Duration::from_secs(5), || async {
+        connect(&cluster.url(1, &format!("/ws/difficulty/android/{UUID}")))
+            .await
+            .is_ok()
+    })
+    .await;
+    assert!(back, "the woken node's display was not registered again");
+    let mut controller = cluster.controller(1, UUID).await;
+    send_text(&mut controller, r#"{"difficulty":1}"#).await;
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+    assert!(next_json(&mut display).await["quiz_id"].is_array());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn nodes_fail_clearly_without_redis_and_recover_when_it_returns() {
     let redis = OwnRedis::start().await;
     let cluster = Cluster::start_on(&redis.url(), 2, &["--heartbeat-interval", "300ms"]).await;
     let mut display = cluster.display(0, UUID).await;
     let mut paired = cluster.controller(1, UUID).await;
     let (mut member, _) = join(&cluster, 1, "lobby", "").await;
+    let local_uuid = "0a0b0c0d-0e0f-4a1b-8c2d-3e4f5a6b7c8d";
+    let mut local_display = cluster.display(1, local_uuid).await;
+    let mut local_controller = cluster.controller(1, local_uuid).await;
     let ready = |i: usize| {
         let addr = cluster.node(i).addr;
         async move { http_to(addr, "GET", "/readyz").await.status == 200 }
@@ -439,6 +499,10 @@ async fn nodes_fail_clearly_without_redis_and_recover_when_it_returns() {
     );
     let (status, body) = refusal(&cluster.url(1, &format!("/ws/difficulty/android/{UUID}"))).await;
     assert_eq!((status, body["code"].as_str()), (503, Some("broker_unavailable")));
+    // A pair on one node does not need Redis.
+    send_text(&mut local_controller, r#"{"difficulty":1}"#).await;
+    assert_eq!(next_text(&mut local_controller).await, r#"{"status":"received"}"#);
+    assert!(next_json(&mut local_display).await["quiz_id"].is_array());
     // A draw for the display on the other node cannot cross: said so, nothing lost silently.
     send_text(&mut paired, r#"{"difficulty":1}"#).await;
     assert_eq!(next_json(&mut paired).await["code"], "broker_unavailable");

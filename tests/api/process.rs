@@ -88,6 +88,18 @@ impl ServerProcess {
         self.signal("-TERM").await
     }
 
+    /// Freezes (SIGSTOP) or thaws (SIGCONT) the process: a node that stops answering
+    /// without going away, as in a long pause or a network partition.
+    pub fn freeze(&self, frozen: bool) {
+        let pid = self.child.id().expect("running").to_string();
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let sent = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
     /// Kills the process with SIGKILL: it gets no chance to clean up.
     pub async fn kill(self) -> String {
         self.signal("-KILL").await

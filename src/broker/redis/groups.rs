@@ -34,7 +34,14 @@ struct Member {
     /// The last group event handed to this member.
     cursor: u64,
     /// While joining: what arrived meanwhile, in order.
-    pending: Option<Vec<Envelope>>,
+    pending: Option<Vec<Pending>>,
+}
+
+/// Something for a member that is still joining, kept until its welcome is out.
+enum Pending {
+    Group(Envelope),
+    /// A message for this member alone (signaling).
+    Direct(Message),
 }
 
 /// A member as stored in Redis.
@@ -71,17 +78,24 @@ impl LocalMembers {
     }
 }
 
-/// Subscribes to `group`'s channel for one more member of this node.
+/// Subscribes to `group`'s channel for one more member of this node. Refused while the
+/// subscription connection is down: a member joined then would miss messages unseen.
 async fn need_channel(broker: &RedisBroker, group: &Group) -> Result<(), Unavailable> {
     let channel = broker.shared().keys.group_channel(group);
     let mut subscriptions = broker.shared().subscriptions.lock().await;
+    let not_subscribed = || Unavailable("not subscribed to Redis".to_owned());
+    if !broker.shared().subscribed.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(not_subscribed());
+    }
     let count = subscriptions.groups.get(&channel).copied().unwrap_or(0);
     if count == 0 {
-        let sink = subscriptions
-            .sink
-            .as_mut()
-            .ok_or_else(|| Unavailable("not subscribed to Redis".to_owned()))?;
-        sink.subscribe(&channel).await.map_err(unavailable)?;
+        let sink = subscriptions.sink.as_mut().ok_or_else(not_subscribed)?;
+        // The sink has no timeout of its own; a half-open connection must not hang joins.
+        match tokio::time::timeout(super::REDIS_TIMEOUT, sink.subscribe(&channel)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => return Err(unavailable(err)),
+            Err(_) => return Err(Unavailable("Redis did not confirm the subscription".to_owned())),
+        }
     }
     subscriptions.groups.insert(channel, count + 1);
     Ok(())
@@ -98,7 +112,7 @@ async fn release_channel(broker: &RedisBroker, group: &Group) {
     }
     subscriptions.groups.remove(&channel);
     if let Some(sink) = subscriptions.sink.as_mut() {
-        let _ = sink.unsubscribe(&channel).await;
+        let _ = tokio::time::timeout(super::REDIS_TIMEOUT, sink.unsubscribe(&channel)).await;
     }
 }
 
@@ -134,7 +148,13 @@ pub async fn join(broker: &RedisBroker, group: &Group, joining: Joining) -> Resu
     let snapshot = match snapshot {
         Ok(snapshot) => snapshot,
         Err(err) => {
-            members.lock().get_mut(group).map(|group| group.remove(&id));
+            {
+                let mut all = members.lock();
+                all.get_mut(group).map(|members| members.remove(&id));
+                if all.get(group).is_some_and(HashMap::is_empty) {
+                    all.remove(group);
+                }
+            }
             release_channel(broker, group).await;
             return Err(err);
         }
@@ -146,7 +166,7 @@ pub async fn join(broker: &RedisBroker, group: &Group, joining: Joining) -> Resu
     let (recovered, replay) = match since {
         Some(since) => {
             let (recovered, skip) = missed_since(snapshot.seq, snapshot.history.len(), since);
-            (Some(recovered), snapshot.history[skip..].to_vec())
+            (Some(recovered), snapshot.history.iter().skip(skip).cloned().collect())
         }
         None => (None, Vec::new()),
     };
@@ -162,8 +182,13 @@ pub async fn join(broker: &RedisBroker, group: &Group, joining: Joining) -> Resu
         let _ = outbox.push(Message::Text(message.into()));
     }
     member.cursor = snapshot.event;
-    for envelope in member.pending.take().unwrap_or_default() {
-        hand_over(member, id, &envelope);
+    for pending in member.pending.take().unwrap_or_default() {
+        match pending {
+            Pending::Group(envelope) => hand_over(member, id, &envelope),
+            Pending::Direct(message) => {
+                let _ = member.outbox.push(message);
+            }
+        }
     }
     Ok(())
 }
@@ -203,19 +228,16 @@ async fn register(
         .key(&keys[2])
         .key(&keys[3])
         .key(&keys[4])
+        .key(shared.keys.node_members(&shared.node))
         .arg(card.id.to_string())
         .arg(serde_json::to_string(&stored).expect("cards serialise"))
         .arg(shared.keys.group_channel(group))
         .arg(notice.unwrap_or_default())
         .arg(shared.keys.alive(""))
+        .arg(index_entry(group, card.id))
         .invoke_async(&mut redis)
         .await
         .map_err(unavailable)?;
-    let _: Result<(), _> = redis::cmd("SADD")
-        .arg(shared.keys.node_members(&shared.node))
-        .arg(index_entry(group, card.id))
-        .query_async(&mut redis)
-        .await;
     let mut others: Vec<(u64, MemberCard)> = members
         .chunks(2)
         .filter_map(|pair| {
@@ -370,15 +392,19 @@ pub async fn send_to_member(
     }
 }
 
-/// Pushes to a member of this node, if it is here.
+/// Pushes to a member of this node, if it is here; after its welcome if it is joining.
 fn push_to_local(
     broker: &RedisBroker,
     group: &Group,
     to: ClientId,
     message: &Message,
 ) -> Option<Result<(), SendError>> {
-    let all = broker.shared().members.lock();
-    let member = all.get(group)?.get(&to)?;
+    let mut all = broker.shared().members.lock();
+    let member = all.get_mut(group)?.get_mut(&to)?;
+    if let Some(pending) = member.pending.as_mut() {
+        pending.push(Pending::Direct(message.clone()));
+        return Some(Ok(()));
+    }
     Some(member.outbox.push(message.clone()).map_err(|err| match err {
         PushError::Full => SendError::SlowConsumer,
         PushError::Closed => SendError::Offline,
@@ -407,7 +433,7 @@ pub fn on_envelope(broker: &RedisBroker, group: &Group, payload: &[u8]) {
     let Some(members) = all.get_mut(group) else { return };
     for (id, member) in members.iter_mut() {
         match member.pending.as_mut() {
-            Some(pending) => pending.push(envelope.clone()),
+            Some(pending) => pending.push(Pending::Group(envelope.clone())),
             None => hand_over(member, *id, &envelope),
         }
     }
@@ -479,23 +505,26 @@ pub async fn reregister(broker: &RedisBroker) -> anyhow::Result<()> {
         .flat_map(|(group, members)| members.values().map(|member| (group.clone(), member.card.clone())))
         .collect();
     let mut redis = broker.redis();
-    for (group, card) in entries {
-        let stored = StoredCard {
-            node: shared.node.clone(),
-            name: card.name.as_ref().map(|name| name.to_string()),
-            order: 0,
-        };
-        let _: () = redis::pipe()
-            .hset_nx(
-                &shared.keys.group_keys(&group)[0],
+    // In batches: one round trip per thousand members, not one each.
+    for batch in entries.chunks(1000) {
+        let mut pipe = redis::pipe();
+        for (group, card) in batch {
+            let stored = StoredCard {
+                node: shared.node.clone(),
+                name: card.name.as_ref().map(|name| name.to_string()),
+                order: 0,
+            };
+            pipe.hset_nx(
+                &shared.keys.group_keys(group)[0],
                 card.id.to_string(),
                 serde_json::to_string(&stored)?,
             )
             .ignore()
-            .sadd(shared.keys.node_members(&shared.node), index_entry(&group, card.id))
-            .ignore()
-            .query_async(&mut redis)
-            .await?;
+            .sadd(shared.keys.node_members(&shared.node), index_entry(group, card.id))
+            .ignore();
+        }
+        METRICS.redis_round_trips.inc();
+        let _: () = pipe.query_async(&mut redis).await?;
     }
     Ok(())
 }

@@ -53,7 +53,7 @@ async fn clean_up(broker: &RedisBroker, node: &str) -> anyhow::Result<()> {
         .query_async(&mut redis)
         .await?;
     for peer in peers.iter().filter_map(|entry| pairs::parse_index_entry(entry)) {
-        pairs::forget_for(broker, node, peer).await?;
+        pairs::forget_for(broker, node, peer, u64::MAX).await?;
     }
     let members: Vec<String> = redis::cmd("SMEMBERS")
         .arg(keys.node_members(node))

@@ -102,6 +102,9 @@ struct Subscriptions {
 
 /// Redis calls answer within this, or the operation fails as unavailable.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
+/// Every this many heartbeats, a node compares what Redis says it holds with what it
+/// holds, and repairs the difference.
+const RECONCILE_EVERY: u64 = 5;
 
 impl RedisBroker {
     /// Connects, registers the node and starts its subscription, heartbeat and janitor.
@@ -150,6 +153,7 @@ impl RedisBroker {
         tokio::spawn(broker.clone().subscribe_forever(Some(subscribed)));
         let _ = tokio::time::timeout(REDIS_TIMEOUT * 2, first).await;
         tokio::spawn(broker.clone().beat_forever());
+        tokio::spawn(broker.clone().maintain_forever());
         tracing::info!(node = %broker.0.node, "joined the cluster through Redis");
         Ok(broker)
     }
@@ -175,21 +179,24 @@ impl RedisBroker {
         }
     }
 
-    /// Refreshes this node's alive key (and the registry of nodes).
-    async fn heartbeat(&self) -> redis::RedisResult<()> {
+    /// Refreshes this node's alive key and its place in the registry of nodes. Returns
+    /// whether the node had to be added to the registry again: then the others took it
+    /// for dead (or Redis lost everything) and removed what it had registered.
+    async fn heartbeat(&self) -> redis::RedisResult<bool> {
         let ttl = self.0.settings.heartbeat * 3;
         let mut redis = self.redis();
-        redis::pipe()
-            .set_ex::<_, _>(self.0.keys.alive(&self.0.node), "1", ttl.as_secs().max(1))
-            .ignore()
-            .cmd("PEXPIRE")
+        METRICS.redis_round_trips.inc();
+        let (added,): (i64,) = redis::pipe()
+            .cmd("SET")
             .arg(self.0.keys.alive(&self.0.node))
+            .arg("1")
+            .arg("PX")
             .arg(ttl.as_millis() as u64)
             .ignore()
             .sadd(self.0.keys.nodes(), &self.0.node)
-            .ignore()
             .query_async(&mut redis)
-            .await
+            .await?;
+        Ok(added == 1)
     }
 
     async fn beat_forever(self) {
@@ -198,11 +205,37 @@ impl RedisBroker {
         loop {
             ticker.tick().await;
             let beat = tokio::time::timeout(REDIS_TIMEOUT, self.heartbeat()).await;
-            let ok = matches!(beat, Ok(Ok(())));
+            let ok = matches!(beat, Ok(Ok(_)));
+            if matches!(beat, Ok(Ok(true))) {
+                // Taken for dead and cleaned up while alive (a stalled Redis, a long pause):
+                // the groups were told its members left, so they must rejoin.
+                tracing::warn!("this node was taken for dead by the others; registering again");
+                groups::close_all_members(&self);
+                if let Err(err) = self.reregister().await {
+                    tracing::warn!(%err, "could not register this node's connections again");
+                }
+            }
             self.set_ready(ok && self.0.subscribed.load(Ordering::Relaxed));
-            if ok {
-                if let Err(err) = janitor::sweep(&self).await {
-                    tracing::debug!(%err, "janitor sweep failed");
+        }
+    }
+
+    /// Cleans up after dead nodes and repairs this node's own registrations (a release
+    /// that failed while Redis was slow), apart from the heartbeat so that a long
+    /// clean-up never delays it.
+    async fn maintain_forever(self) {
+        let mut ticker = tokio::time::interval(self.0.settings.heartbeat);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        for round in 0u64.. {
+            ticker.tick().await;
+            if !self.0.ready.load(Ordering::Relaxed) {
+                continue;
+            }
+            if let Err(err) = janitor::sweep(&self).await {
+                tracing::debug!(%err, "janitor sweep failed");
+            }
+            if round % RECONCILE_EVERY == RECONCILE_EVERY - 1 {
+                if let Err(err) = self.reregister().await {
+                    tracing::debug!(%err, "could not reconcile this node's registrations");
                 }
             }
         }
@@ -261,11 +294,30 @@ impl RedisBroker {
             // Redis may have restarted empty, and messages were missed meanwhile.
             self.heartbeat().await?;
             self.reregister().await?;
-            let catalog = store::load(&self.0.db).await?;
-            self.0.catalog.replace(catalog);
-            tracing::info!("reconnected to Redis: connections registered again, catalogue reloaded");
+            tokio::spawn(self.clone().reload_catalog());
+            tracing::info!("reconnected to Redis: connections registered again");
         }
         Ok(stream)
+    }
+
+    /// Reads the catalogue again, for changes announced while this node was not listening;
+    /// retries until the database answers.
+    async fn reload_catalog(self) {
+        let mut wait = Duration::from_millis(200);
+        loop {
+            match store::load(&self.0.db).await {
+                Ok(catalog) => {
+                    self.0.catalog.replace(catalog);
+                    tracing::info!("catalogue reloaded after reconnecting to Redis");
+                    return;
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "cannot reload the catalogue yet");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
     }
 
     /// Registers this node's connections and members again (after Redis came back).
@@ -323,7 +375,9 @@ impl RedisBroker {
                 frame,
             } => {
                 let outcome = groups::deliver_to_member_here(self, &group, to, frame.into_message());
-                self.answer(&reply_to, req, outcome).await;
+                // Answered from a task, so that this channel's next message is not held up.
+                let broker = self.clone();
+                tokio::spawn(async move { broker.answer(&reply_to, req, outcome).await });
             }
             NodeMessage::Replaced { peer, holder } => pairs::on_replaced(self, peer, &holder).await,
         }
@@ -364,8 +418,10 @@ impl RedisBroker {
                 let longest = self.0.patience + self.0.write_timeout + REDIS_TIMEOUT;
                 match tokio::time::timeout(longest, rx).await {
                     Ok(Ok(outcome)) => Ok(outcome),
-                    // The other node died before it answered.
-                    _ => Ok(Outcome::Offline),
+                    // No answer: the other node died, or its answer was lost. Whether the
+                    // message arrived is unknown, so it is not reported as offline (which
+                    // would have it held and sent again).
+                    _ => Err(SendError::Unavailable),
                 }
             }
             Err(_) => Err(SendError::Unavailable),

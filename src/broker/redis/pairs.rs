@@ -35,45 +35,34 @@ pub fn parse_index_entry(entry: &str) -> Option<Peer> {
     }
 }
 
-/// Removes `peer`'s key if this node still holds it there (its connection is gone), with
-/// a display's pairing code; also used by the janitor for a dead node's addresses.
-pub async fn forget_for(broker: &RedisBroker, node: &str, peer: Peer) -> redis::RedisResult<()> {
+/// Removes `peer`'s key if `node` still holds it (its connection is gone), with a
+/// display's pairing code; for the janitor (a dead node) and for repairs (a release that
+/// failed).
+pub async fn forget_for(broker: &RedisBroker, node: &str, peer: Peer, below: u64) -> redis::RedisResult<()> {
     let keys = &broker.shared().keys;
-    let mut redis = broker.redis();
-    let holder: Option<String> = redis::cmd("GET").arg(keys.peer(peer)).query_async(&mut redis).await?;
-    if holder.is_some_and(|holder| holder.starts_with(&format!("{node}/"))) {
-        let _: () = redis::cmd("DEL").arg(keys.peer(peer)).query_async(&mut redis).await?;
-        if peer.role == Role::Display {
-            let uuid = peer.device.to_string();
-            let code: Option<String> = redis::cmd("GET")
-                .arg(keys.code_of(&uuid))
-                .query_async(&mut redis)
-                .await?;
-            if let Some(code) = code {
-                let _: () = redis::cmd("DEL")
-                    .arg(keys.code_of(&uuid))
-                    .arg(keys.code(&code))
-                    .query_async(&mut redis)
-                    .await?;
-            }
-        }
-    }
-    let _: () = redis::cmd("SREM")
-        .arg(keys.node_peers(node))
+    let code_of = match peer.role {
+        Role::Display => keys.code_of(&peer.device.to_string()),
+        Role::Controller => String::new(),
+    };
+    METRICS.redis_round_trips.inc();
+    let _: i64 = scripts::FORGET
+        .key(keys.peer(peer))
+        .key(keys.node_peers(node))
+        .key(code_of)
+        .arg(node)
         .arg(index_entry(peer))
-        .query_async(&mut redis)
+        .arg(keys.code(""))
+        .arg(below)
+        .invoke_async(&mut broker.redis())
         .await?;
     Ok(())
 }
 
-async fn forget(broker: &RedisBroker, peer: Peer) -> redis::RedisResult<()> {
-    forget_for(broker, &broker.shared().node.clone(), peer).await
-}
-
 pub async fn attach(broker: &RedisBroker, peer: Peer, outbox: Outbox) -> Result<Generation, Unavailable> {
     let shared = broker.shared();
-    // Locally first: a connection of this node holding the address is replaced here.
-    let generation = shared.local.attach(peer, outbox).await?;
+    // Registered in Redis first: if that fails, the connection already holding the
+    // address here is left alone (a same-node pair keeps working without Redis).
+    let generation = shared.local.reserve_generation();
     let holder = holder_of(&shared.node, generation);
     let mut redis = broker.redis();
     METRICS.redis_round_trips.inc();
@@ -82,15 +71,22 @@ pub async fn attach(broker: &RedisBroker, peer: Peer, outbox: Outbox) -> Result<
         .key(shared.keys.node_peers(&shared.node))
         .arg(&holder)
         .arg(index_entry(peer))
+        .arg(&shared.node)
+        .arg(generation.0)
         .invoke_async(&mut redis)
         .await;
     let previous = match previous {
         Ok(previous) => previous,
         Err(err) => {
-            shared.local.detach(peer, generation).await;
+            // The script may have run before its answer was lost: undo it if so.
+            let broker = broker.clone();
+            tokio::spawn(async move { detach(&broker, peer, generation).await });
             return Err(unavailable(err));
         }
     };
+    // Either way the connection is registered here; if a newer one of this node won the
+    // race, this one is closed with 4001 at once.
+    shared.local.attach_as(peer, outbox, generation);
     if let Some((node, _)) = previous.split_once('/') {
         if node != shared.node {
             // The older connection is on another node: it closes it with 4001.
@@ -260,11 +256,14 @@ pub async fn resolve_code(broker: &RedisBroker, code: PairingCode) -> Result<Opt
     Ok(broker.is_online(Peer::display(device)).await?.then_some(device))
 }
 
-/// Puts this node's addresses back into Redis (after Redis lost them), unless a newer
-/// holder took them meanwhile, and lets go of those whose connections ended while Redis
-/// was unreachable.
+/// Makes Redis agree with this node: puts its addresses back (after Redis lost them),
+/// closes those a newer connection elsewhere took meanwhile, and lets go of those whose
+/// connections ended while Redis was unreachable. Run after a reconnection and every few
+/// heartbeats.
 pub async fn reregister(broker: &RedisBroker) -> redis::RedisResult<()> {
     let shared = broker.shared();
+    // Connections attaching from now on are not in `held` and must not be forgotten.
+    let watermark = shared.local.reserve_generation().0;
     let held = shared.local.held();
     let registered: Vec<String> = redis::cmd("SMEMBERS")
         .arg(shared.keys.node_peers(&shared.node))
@@ -275,22 +274,32 @@ pub async fn reregister(broker: &RedisBroker) -> redis::RedisResult<()> {
             continue;
         };
         if !held.iter().any(|(held, _)| *held == peer) {
-            forget(broker, peer).await?;
+            forget_for(broker, &shared.node, peer, watermark).await?;
         }
     }
-    if held.is_empty() {
-        return Ok(());
-    }
     let mut redis = broker.redis();
-    let mut pipe = redis::pipe();
-    for (peer, generation) in held {
-        pipe.cmd("SET")
-            .arg(shared.keys.peer(peer))
-            .arg(holder_of(&shared.node, generation))
-            .arg("NX")
-            .ignore()
-            .sadd(shared.keys.node_peers(&shared.node), index_entry(peer))
-            .ignore();
+    // In batches: one round trip per thousand addresses, not one each.
+    for batch in held.chunks(1000) {
+        let mut pipe = redis::pipe();
+        for (peer, generation) in batch {
+            pipe.cmd("SET")
+                .arg(shared.keys.peer(*peer))
+                .arg(holder_of(&shared.node, *generation))
+                .arg("NX")
+                .ignore()
+                .sadd(shared.keys.node_peers(&shared.node), index_entry(*peer))
+                .ignore()
+                .get(shared.keys.peer(*peer));
+        }
+        METRICS.redis_round_trips.inc();
+        let holders: Vec<Option<String>> = pipe.query_async(&mut redis).await?;
+        for ((peer, generation), holder) in batch.iter().zip(holders) {
+            if holder.as_deref() != Some(holder_of(&shared.node, *generation).as_str()) {
+                // A newer connection elsewhere took the address while this node could
+                // not hear of it: this one gives way, as on a `Replaced` message.
+                shared.local.replace(*peer, *generation);
+            }
+        }
     }
-    pipe.query_async::<()>(&mut redis).await
+    Ok(())
 }

@@ -6,8 +6,9 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-/// Joins a group. KEYS: members, seq, history, events, order. ARGV: member id, card
-/// JSON without its order, channel, notice payload ('' for none), alive-key prefix.
+/// Joins a group. KEYS: members, seq, history, events, order, the node's member index.
+/// ARGV: member id, card JSON without its order, channel, notice payload ('' for none),
+/// alive-key prefix, index entry.
 /// Returns `{members (id, card …), seq, history, event}`, members of dead nodes left out.
 pub static JOIN: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
@@ -16,6 +17,7 @@ local order = redis.call('INCR', KEYS[5])
 local card = cjson.decode(ARGV[2])
 card.order = order
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(card))
+redis.call('SADD', KEYS[6], ARGV[6])
 for i = 2, 5 do redis.call('PERSIST', KEYS[i]) end
 local live = {}
 local all = redis.call('HGETALL', KEYS[1])
@@ -27,7 +29,7 @@ for i = 1, #all, 2 do
 end
 local event = redis.call('INCR', KEYS[4])
 if ARGV[4] ~= '' then
-  redis.call('PUBLISH', ARGV[3], 't|' .. event .. '||' .. ARGV[1] .. '\n' .. ARGV[4])
+  redis.call('PUBLISH', ARGV[3], 't|' .. string.format('%d', event) .. '||' .. ARGV[1] .. '\n' .. ARGV[4])
 end
 local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
 return {live, seq, redis.call('LRANGE', KEYS[3], 0, -1), event}
@@ -36,14 +38,14 @@ return {live, seq, redis.call('LRANGE', KEYS[3], 0, -1), event}
 });
 
 /// Leaves a group. KEYS: members, seq, history, events, order. ARGV: member id, channel,
-/// farewell payload ('' for none), retention in ms. An empty group keeps its counters and
-/// history for the retention period (none: at once gone).
+/// farewell payload ('' for none; not sent to the leaver itself), retention in ms. An
+/// empty group keeps its counters and history for the retention period (none: at once).
 pub static LEAVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 and ARGV[3] ~= '' then
   local event = redis.call('INCR', KEYS[4])
-  redis.call('PUBLISH', ARGV[2], 't|' .. event .. '||\n' .. ARGV[3])
+  redis.call('PUBLISH', ARGV[2], 't|' .. string.format('%d', event) .. '||' .. ARGV[1] .. '\n' .. ARGV[3])
 end
 if redis.call('HLEN', KEYS[1]) == 0 then
   if tonumber(ARGV[4]) > 0 and redis.call('EXISTS', KEYS[3]) == 1 then
@@ -66,27 +68,33 @@ pub static PUBLISH: LazyLock<Script> = LazyLock::new(|| {
 local event = redis.call('INCR', KEYS[3])
 local keep = tonumber(ARGV[5])
 if keep < 0 then
-  redis.call('PUBLISH', ARGV[1], ARGV[2] .. '|' .. event .. '||\n' .. ARGV[3])
+  redis.call('PUBLISH', ARGV[1], ARGV[2] .. '|' .. string.format('%d', event) .. '||\n' .. ARGV[3])
   return 0
 end
 local seq = redis.call('INCR', KEYS[1])
-local message = ARGV[3] .. seq .. ARGV[4]
+local message = ARGV[3] .. string.format('%d', seq) .. ARGV[4]
 if keep > 0 then
   redis.call('RPUSH', KEYS[2], message)
   redis.call('LTRIM', KEYS[2], -keep, -1)
 end
-redis.call('PUBLISH', ARGV[1], 't|' .. event .. '|' .. seq .. '|\n' .. message)
+redis.call('PUBLISH', ARGV[1], 't|' .. string.format('%d', event) .. '|' .. string.format('%d', seq) .. '|\n' .. message)
 return seq
 "#,
     )
 });
 
-/// Takes a pairing address. KEYS: peer, node's peer index. ARGV: holder, index entry.
-/// Returns the previous holder ('' if none).
+/// Takes a pairing address. KEYS: peer, node's peer index. ARGV: holder
+/// (`{node}/{generation}`), index entry, node, generation. A newer generation of the same
+/// node already there is kept (two attaches of one node raced). Returns the previous
+/// holder ('' if none), or the kept one prefixed with '!'.
 pub static ATTACH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
 local previous = redis.call('GET', KEYS[1]) or ''
+local node, generation = string.match(previous, '^(.*)/(%d+)$')
+if node == ARGV[3] and tonumber(generation) > tonumber(ARGV[4]) then
+  return '!' .. previous
+end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[2])
 return previous
@@ -100,8 +108,30 @@ return previous
 pub static DETACH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
-redis.call('SREM', KEYS[2], ARGV[2])
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SREM', KEYS[2], ARGV[2])
+redis.call('DEL', KEYS[1])
+if KEYS[3] ~= '' then
+  local code = redis.call('GET', KEYS[3])
+  if code then redis.call('DEL', KEYS[3], ARGV[3] .. code) end
+end
+return 1
+"#,
+    )
+});
+
+/// Forgets a pairing address held by a node whose connection is gone (a dead node's, or
+/// one whose release failed): only if that node still holds it. KEYS: peer, the node's
+/// peer index, code-of ('' for a controller). ARGV: node, index entry, code key prefix,
+/// generation limit: only a generation below it is forgotten (newer ones were attaching
+/// when the node listed what it holds).
+pub static FORGET: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local holder = redis.call('GET', KEYS[1]) or ''
+local node, generation = string.match(holder, '^(.*)/(%d+)$')
+if node ~= ARGV[1] or tonumber(generation) >= tonumber(ARGV[4]) then return 0 end
+redis.call('SREM', KEYS[2], ARGV[2])
 redis.call('DEL', KEYS[1])
 if KEYS[3] ~= '' then
   local code = redis.call('GET', KEYS[3])
