@@ -56,7 +56,7 @@ async fn display(Path(uuid): Path<String>, State(app): State<AppState>, token: T
     // overtake them, so the queues stay locked until they are handed over.
     let held = app.held.clone();
     let release = match &held {
-        Some(held) => Some(held.lock().await),
+        Some(held) => Some(held.lock(device).await),
         None => None,
     };
     let broker = app.broker.clone();
@@ -66,7 +66,9 @@ async fn display(Path(uuid): Path<String>, State(app): State<AppState>, token: T
     .await;
     if let Some(release) = release {
         if response.status() == StatusCode::SWITCHING_PROTOCOLS {
-            release.deliver_to(broker.as_ref(), device).await;
+            release.deliver(broker.as_ref()).await;
+        } else {
+            release.finish();
         }
     }
     response
