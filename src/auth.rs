@@ -2,9 +2,10 @@
 //! a JWT signed with HS256 (HMAC-SHA256) by the game's backend, naming what it may open
 //! and until when.
 //!
-//! A token's `sub` is the scope: the UUID for both sides of a pair (and for asking the
-//! display's pairing code), `room:NAME`, `signal:NAME`, `hub` or `echo`; `exp` is its
-//! expiry (seconds since the epoch). Browsers cannot set headers on a WebSocket, so the
+//! A token's `sub` is the scope: the UUID for both sides of a pair, or `display:UUID` /
+//! `controller:UUID` for one side (the display's also asks its pairing code), then
+//! `room:NAME`, `signal:NAME`, `hub` or `echo`; `exp` is its expiry (seconds since the
+//! epoch). Browsers cannot set headers on a WebSocket, so the
 //! token travels as `?token=`; native clients may send `Authorization: Bearer` instead.
 //! `/ws/join/{code}` needs no token: the code itself was issued to an authorised display.
 
@@ -20,7 +21,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{DeviceId, ErrorCode, RoomName};
+use crate::protocol::{DeviceId, ErrorCode, Role, RoomName};
 use crate::session::refuse;
 
 /// The shortest secret accepted: HS256 keys shorter than the hash add no strength, and
@@ -34,6 +35,9 @@ const LEEWAY: Duration = Duration::from_secs(30);
 pub enum Scope {
     /// Either side of the pair with this UUID.
     Device(DeviceId),
+    /// One side of the pair: what a pairing endpoint needs. A token for the whole pair
+    /// ([`Scope::Device`]) opens it too.
+    Side(DeviceId, Role),
     Room(RoomName),
     Signal(RoomName),
     Hub,
@@ -45,6 +49,7 @@ impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Scope::Device(device) => write!(f, "{device}"),
+            Scope::Side(device, role) => write!(f, "{role}:{device}"),
             Scope::Room(room) => write!(f, "room:{room}"),
             Scope::Signal(room) => write!(f, "signal:{room}"),
             Scope::Hub => f.write_str("hub"),
@@ -141,7 +146,11 @@ impl Auth {
             })?
             .claims;
         let wanted = scope.to_string();
-        if claims.sub != wanted {
+        let whole_pair = match scope {
+            Scope::Side(device, _) => claims.sub == device.to_string(),
+            _ => false,
+        };
+        if claims.sub != wanted && !whole_pair {
             return Err(TokenError::WrongScope {
                 granted: claims.sub.chars().take(80).collect(),
                 wanted,
@@ -229,6 +238,24 @@ mod tests {
             auth.check(Some(&room), &Scope::Signal("lobby".parse().unwrap()))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_token_for_one_side_does_not_open_the_other() {
+        let auth = Auth::new(&secret());
+        let (display, controller) = (
+            Scope::Side(device(), Role::Display),
+            Scope::Side(device(), Role::Controller),
+        );
+        let for_display = issue(&secret(), &display, Duration::from_secs(60));
+        assert_eq!(auth.check(Some(&for_display), &display), Ok(()));
+        assert!(matches!(
+            auth.check(Some(&for_display), &controller),
+            Err(TokenError::WrongScope { .. })
+        ));
+        let for_pair = issue(&secret(), &Scope::Device(device()), Duration::from_secs(60));
+        assert_eq!(auth.check(Some(&for_pair), &display), Ok(()));
+        assert_eq!(auth.check(Some(&for_pair), &controller), Ok(()));
     }
 
     #[test]

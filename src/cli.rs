@@ -23,7 +23,7 @@ use crate::pairing::codes::{CodePolicy, PublicUrl};
 use crate::pairing::guesses::GuessLimit;
 use crate::pairing::held::HoldPolicy;
 use crate::protocol::rooms::MemberName;
-use crate::protocol::{DeviceId, RoomName};
+use crate::protocol::{DeviceId, Role, RoomName};
 use crate::session::{Limits, RateLimit};
 use crate::telemetry::LogFormat;
 use crate::tls::TlsConfig;
@@ -259,6 +259,31 @@ pub struct TokenArgs {
 
     #[command(flatten)]
     pub scope: ScopeArgs,
+
+    /// With --uuid: only this side of the pair.
+    #[arg(long, value_parser = ["display", "controller"])]
+    pub role: Option<String>,
+}
+
+impl TokenArgs {
+    /// What the token opens, or the usage error.
+    pub fn scope(&self) -> Result<Scope, String> {
+        let args = &self.scope;
+        if self.role.is_some() && args.uuid.is_none() {
+            return Err("--role goes with --uuid: it names one side of a pair".to_owned());
+        }
+        Ok(match (args.uuid, &args.room, &args.signal) {
+            (Some(uuid), _, _) => match self.role.as_deref() {
+                Some("display") => Scope::Side(uuid, Role::Display),
+                Some(_) => Scope::Side(uuid, Role::Controller),
+                None => Scope::Device(uuid),
+            },
+            (_, Some(room), _) => Scope::Room(room.clone()),
+            (_, _, Some(room)) => Scope::Signal(room.clone()),
+            _ if args.hub => Scope::Hub,
+            _ => Scope::Echo,
+        })
+    }
 }
 
 /// What the token opens: exactly one.
@@ -280,18 +305,6 @@ pub struct ScopeArgs {
     /// /echo.
     #[arg(long)]
     pub echo: bool,
-}
-
-impl From<ScopeArgs> for Scope {
-    fn from(args: ScopeArgs) -> Self {
-        match (args.uuid, args.room, args.signal) {
-            (Some(uuid), _, _) => Scope::Device(uuid),
-            (_, Some(room), _) => Scope::Room(room),
-            (_, _, Some(room)) => Scope::Signal(room),
-            _ if args.hub => Scope::Hub,
-            _ => Scope::Echo,
-        }
-    }
 }
 
 /// A duration such as `20s` or `500ms` that is more than zero.

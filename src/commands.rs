@@ -3,6 +3,41 @@
 
 use anyhow::Context;
 
+use crate::cli::Command;
+use crate::{auth, bench, client};
+
+/// Why a command failed, by the exit status it earns.
+#[derive(Debug)]
+pub enum Failure {
+    /// The arguments break a rule that spans several flags (exit 2).
+    Usage(String),
+    /// Something went wrong while running (exit 1).
+    Runtime(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(err: anyhow::Error) -> Self {
+        Failure::Runtime(err)
+    }
+}
+
+/// Runs one subcommand.
+pub async fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Serve(args) => serve(args.into_config().map_err(Failure::Usage)?).await?,
+        Command::Migrate(args) => migrate(args).await?,
+        Command::Import(args) => import(args).await?,
+        Command::Export(args) => export(args).await?,
+        Command::Bench(args) => bench::run(args).await?,
+        Command::Client(args) => client::run(args.into()).await?,
+        Command::Token(args) => {
+            let scope = args.scope().map_err(Failure::Usage)?;
+            println!("{}", auth::issue(&args.secret, &scope, args.ttl));
+        }
+    }
+    Ok(())
+}
+
 use crate::app::{self, Application};
 use crate::catalog::export;
 use crate::catalog::import::{CatalogFile, Format};

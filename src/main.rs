@@ -4,8 +4,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use pairlink::cli::{Cli, Command};
-use pairlink::{auth, bench, client, commands, telemetry};
+use pairlink::cli::Cli;
+use pairlink::commands::{self, Failure};
+use pairlink::telemetry;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -17,32 +18,22 @@ async fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     telemetry::init(cli.log_format, cli.log_ids);
-    let result = match cli.command {
-        Command::Serve(args) => match args.into_config() {
-            Ok(config) => commands::serve(config).await,
-            Err(usage) => {
-                eprintln!("error: {usage}");
-                return ExitCode::from(2);
-            }
-        },
-        Command::Migrate(args) => commands::migrate(args).await,
-        Command::Import(args) => commands::import(args).await,
-        Command::Export(args) => commands::export(args).await,
-        Command::Bench(args) => bench::run(args).await,
-        Command::Client(args) => client::run(args.into()).await,
-        Command::Token(args) => {
-            println!("{}", auth::issue(&args.secret, &args.scope.into(), args.ttl));
-            Ok(())
+    match commands::run(cli.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(usage)) => {
+            eprintln!("error: {usage}");
+            ExitCode::from(2)
         }
-    };
-    let Err(err) = result else { return ExitCode::SUCCESS };
-    // The context says what failed, the root cause why; the layers between (sqlx
-    // wrapping a driver error) would only repeat the cause.
-    let cause = err.root_cause().to_string();
-    if cause == err.to_string() {
-        eprintln!("error: {err}");
-    } else {
-        eprintln!("error: {err}: {cause}");
+        Err(Failure::Runtime(err)) => {
+            // The context says what failed, the root cause why; the layers between (sqlx
+            // wrapping a driver error) would only repeat the cause.
+            let cause = err.root_cause().to_string();
+            if cause == err.to_string() {
+                eprintln!("error: {err}");
+            } else {
+                eprintln!("error: {err}: {cause}");
+            }
+            ExitCode::FAILURE
+        }
     }
-    ExitCode::FAILURE
 }

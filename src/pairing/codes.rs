@@ -27,7 +27,7 @@ use crate::app::AppState;
 use crate::auth::{self, Scope, Token};
 use crate::listener::OverTls;
 use crate::protocol::pairing::PairingCode;
-use crate::protocol::{DeviceId, ErrorCode};
+use crate::protocol::{DeviceId, ErrorCode, Role};
 use crate::session::{Upgrade, refuse};
 
 pub fn router() -> Router<AppState> {
@@ -128,7 +128,7 @@ async fn issue(Path(uuid): Path<String>, State(app): State<AppState>, token: Tok
         Ok(device) => device,
         Err(refusal) => return refusal,
     };
-    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Device(device)) {
+    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Side(device, Role::Display)) {
         return refusal;
     }
     match app.broker.pairing_code(device, app.codes.policy.ttl).await {

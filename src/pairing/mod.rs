@@ -45,7 +45,7 @@ async fn display(Path(uuid): Path<String>, State(app): State<AppState>, token: T
         Ok(device) => device,
         Err(refusal) => return refusal,
     };
-    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Device(device)) {
+    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Side(device, Role::Display)) {
         return refusal;
     }
     let upgrade = match require_upgrade(upgrade) {
@@ -80,7 +80,7 @@ async fn controller(Path(uuid): Path<String>, State(app): State<AppState>, token
         Ok(device) => device,
         Err(refusal) => return refusal,
     };
-    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Device(device)) {
+    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Side(device, Role::Controller)) {
         return refusal;
     }
     connect_controller(app, device, upgrade).await

@@ -21,7 +21,7 @@ struct Cluster {
     nodes: Vec<Option<ServerProcess>>,
     prefix: String,
     redis_url: String,
-    _database: TestDatabase,
+    database: TestDatabase,
 }
 
 impl Cluster {
@@ -59,7 +59,7 @@ impl Cluster {
             nodes: all,
             prefix,
             redis_url: redis_url.to_owned(),
-            _database: database,
+            database,
         }
     }
 
@@ -396,6 +396,45 @@ async fn a_content_write_on_one_node_is_drawn_on_the_others() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(drawn, "the other node did not draw the new quiz within a second");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_that_missed_a_catalogue_change_reads_the_catalogue_again() {
+    let cluster = Cluster::start(1, &[]).await;
+    let mut display = cluster.display(0, UUID).await;
+    let mut controller = cluster.controller(0, UUID).await;
+    // A write whose announcement was lost: in the database, and the version moved on.
+    let db = cluster.database.connect().await;
+    sqlx::query(
+        "INSERT INTO quizzes (id, name, difficulty, lef_sel, rig_sel, detail) VALUES (900, 'q', 42, 'a', 'b', '')",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO actions (id, difficulty, lef_sel, rig_sel, detail) VALUES (900, 42, 'a', 'b', '')")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
+    let mut redis = client.get_connection().unwrap();
+    let version_key = format!("{}catalog:version", cluster.prefix);
+    let version: u64 = redis::cmd("INCRBY").arg(&version_key).arg(2).query(&mut redis).unwrap();
+    let change = json!({"node": "elsewhere", "change": {"table": "quizzes", "id": 1, "from": 1, "to": 1}});
+    let _: i64 = redis::cmd("PUBLISH")
+        .arg(format!("{}catalog", cluster.prefix))
+        .arg(format!("{version}\n{change}"))
+        .query(&mut redis)
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        send_text(&mut controller, r#"{"difficulty":42}"#).await;
+        if next_text(&mut controller).await == r#"{"status":"received"}"# {
+            assert_eq!(next_json(&mut display).await, json!({"quiz_id":[900],"action_id":900}));
+            break;
+        }
+        assert!(Instant::now() < deadline, "the node did not read the catalogue again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -148,8 +148,24 @@ async fn pairlink_token_issues_what_the_server_accepts() {
         .await
         .expect("the issued token is accepted");
 
+    // A token for the display alone does not open the controller's side.
+    let out = pairlink(
+        dir.path(),
+        &["token", "--uuid", UUID, "--role", "display", "--secret", SECRET],
+    );
+    let display_only = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    connect(&app.ws_url(&format!("/ws/difficulty/unity/{OTHER}?token={display_only}")))
+        .await
+        .expect_err("another UUID");
+    let _display = connect(&app.ws_url(&format!("/ws/difficulty/unity/{UUID}?token={display_only}")))
+        .await
+        .expect("its display");
+    let (status, body) = refusal(&app.ws_url(&format!("/ws/difficulty/android/{UUID}?token={display_only}"))).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("token_invalid")));
+
     for args in [
         &["token", "--secret", SECRET][..],
+        &["token", "--secret", SECRET, "--hub", "--role", "display"],
         &["token", "--secret", SECRET, "--hub", "--echo"],
         &["token", "--secret", "short", "--hub"],
         &["token", "--secret", SECRET, "--uuid", "nope"],

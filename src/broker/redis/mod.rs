@@ -91,6 +91,10 @@ struct Shared {
     db: Database,
     /// Displays attaching anywhere in the cluster, for held delivery.
     attached: broadcast::Sender<DeviceId>,
+    /// The last catalogue version this node's catalogue includes.
+    catalog_version: AtomicU64,
+    /// A newer version seen at the last check, not yet reached: reload if still so.
+    catalog_behind: AtomicU64,
 }
 
 #[derive(Default)]
@@ -146,6 +150,8 @@ impl RedisBroker {
             catalog,
             db,
             attached: broadcast::channel(1024).0,
+            catalog_version: AtomicU64::new(0),
+            catalog_behind: AtomicU64::new(0),
             settings,
         }));
         broker.heartbeat().await.context("cannot register this node in Redis")?;
@@ -154,6 +160,13 @@ impl RedisBroker {
         let _ = tokio::time::timeout(REDIS_TIMEOUT * 2, first).await;
         tokio::spawn(broker.clone().beat_forever());
         tokio::spawn(broker.clone().maintain_forever());
+        // Changes announced before this node started are in the catalogue it loaded.
+        let version: Option<u64> = redis::cmd("GET")
+            .arg(broker.0.keys.catalog_version())
+            .query_async(&mut broker.redis())
+            .await
+            .unwrap_or_default();
+        broker.0.catalog_version.store(version.unwrap_or(0), Ordering::Relaxed);
         tracing::info!(node = %broker.0.node, "joined the cluster through Redis");
         Ok(broker)
     }
@@ -237,6 +250,9 @@ impl RedisBroker {
                 if let Err(err) = self.reregister().await {
                     tracing::debug!(%err, "could not reconcile this node's registrations");
                 }
+                if let Err(err) = self.check_catalog_version().await {
+                    tracing::debug!(%err, "could not check the catalogue version");
+                }
             }
         }
     }
@@ -305,9 +321,22 @@ impl RedisBroker {
     async fn reload_catalog(self) {
         let mut wait = Duration::from_millis(200);
         loop {
-            match store::load(&self.0.db).await {
-                Ok(catalog) => {
+            // The version first: a change after it is applied again when announced, which
+            // is harmless (applying a move twice leaves the id listed once).
+            let version: redis::RedisResult<Option<u64>> = redis::cmd("GET")
+                .arg(self.0.keys.catalog_version())
+                .query_async(&mut self.redis())
+                .await;
+            let loaded = match version {
+                Ok(version) => store::load(&self.0.db)
+                    .await
+                    .map(|catalog| (version.unwrap_or(0), catalog)),
+                Err(err) => Err(err.into()),
+            };
+            match loaded {
+                Ok((version, catalog)) => {
                     self.0.catalog.replace(catalog);
+                    self.0.catalog_version.fetch_max(version, Ordering::Relaxed);
                     tracing::info!("catalogue reloaded after reconnecting to Redis");
                     return;
                 }
@@ -383,20 +412,71 @@ impl RedisBroker {
         }
     }
 
+    /// A change announced as `{version}\n{json}`: applied if it is the next version; a
+    /// version further ahead means one was missed, so the catalogue is read again.
     fn on_catalog_change(&self, payload: &[u8]) {
         #[derive(serde::Deserialize)]
         struct Announced {
             node: String,
             change: CatalogChange,
         }
-        match serde_json::from_slice::<Announced>(payload) {
-            Ok(announced) if announced.node != self.0.node => {
-                let CatalogChange { table, id, from, to } = announced.change;
-                self.0.catalog.apply(table, id, from, to);
-            }
-            Ok(_) => {}
-            Err(err) => tracing::warn!(%err, "unreadable catalogue change"),
+        let parsed = std::str::from_utf8(payload).ok().and_then(|text| {
+            let (version, json) = text.split_once('\n')?;
+            Some((
+                version.parse::<u64>().ok()?,
+                serde_json::from_str::<Announced>(json).ok()?,
+            ))
+        });
+        let Some((version, announced)) = parsed else {
+            tracing::warn!("unreadable catalogue change");
+            return;
+        };
+        let last = self.0.catalog_version.load(Ordering::Relaxed);
+        if version <= last {
+            return;
         }
+        if version > last + 1 {
+            tracing::warn!(last, version, "missed a catalogue change; reading the catalogue again");
+            tokio::spawn(self.clone().reload_catalog());
+            return;
+        }
+        // This node's own changes were applied when they were made.
+        if announced.node != self.0.node {
+            let CatalogChange { table, id, from, to } = announced.change;
+            self.0.catalog.apply(table, id, from, to);
+        }
+        self.0.catalog_version.store(version, Ordering::Relaxed);
+    }
+
+    /// Reads the catalogue again if its version stayed behind Redis's for two checks
+    /// (an announcement lost without the subscription dropping).
+    async fn check_catalog_version(&self) -> redis::RedisResult<()> {
+        let current: Option<u64> = redis::cmd("GET")
+            .arg(self.0.keys.catalog_version())
+            .query_async(&mut self.redis())
+            .await?;
+        let current = current.unwrap_or(0);
+        let last = self.0.catalog_version.load(Ordering::Relaxed);
+        let seen_before = self
+            .0
+            .catalog_behind
+            .swap(if current > last { current } else { 0 }, Ordering::Relaxed);
+        // Behind now, and still short of what was already there at the last check.
+        if current > last && seen_before > last {
+            tracing::warn!(last, current, "the catalogue stayed behind; reading it again");
+            tokio::spawn(self.clone().reload_catalog());
+        }
+        Ok(())
+    }
+
+    async fn announce(&self, payload: &str) -> redis::RedisResult<u64> {
+        METRICS.redis_round_trips.inc();
+        scripts::CATALOG_CHANGE
+            .key(self.0.keys.catalog_version())
+            .arg(self.0.keys.catalog_channel())
+            .arg(payload)
+            .invoke_async(&mut self.redis())
+            .await
     }
 
     fn pending(&self) -> MutexGuard<'_, HashMap<u64, oneshot::Sender<Outcome>>> {
@@ -521,11 +601,20 @@ impl Broker for RedisBroker {
 
     async fn catalog_changed(&self, change: CatalogChange) {
         let payload = serde_json::json!({ "node": self.0.node, "change": change }).to_string();
-        if let Err(err) = self
-            .publish_raw(&self.0.keys.catalog_channel(), payload.as_bytes())
-            .await
-        {
-            tracing::warn!(%err, "could not tell the other nodes about a catalogue change; they catch up when they reconnect");
+        if let Err(err) = self.announce(&payload).await {
+            // The change is in the database; the others must hear of it. Retried in the
+            // background until Redis takes it (or a minute has passed).
+            tracing::warn!(%err, "could not announce a catalogue change yet; retrying");
+            let broker = self.clone();
+            tokio::spawn(async move {
+                for _ in 0..60 {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    if broker.announce(&payload).await.is_ok() {
+                        return;
+                    }
+                }
+                tracing::error!("gave up announcing a catalogue change; other nodes draw without it until restarted");
+            });
         }
     }
 

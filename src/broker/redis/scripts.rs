@@ -156,6 +156,18 @@ return ''
     )
 });
 
+/// Announces a catalogue change with the next catalogue version, so that a node can tell
+/// when it missed one. KEYS: version. ARGV: channel, change JSON.
+pub static CATALOG_CHANGE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local version = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', ARGV[1], string.format('%d', version) .. '\n' .. ARGV[2])
+return version
+"#,
+    )
+});
+
 /// The live code of a display or a new one. KEYS: code-of, candidate code key.
 /// ARGV: candidate, uuid, ttl ms. Returns `{code, ms left}`, or false if the candidate
 /// is taken (the caller draws another).

@@ -111,6 +111,11 @@ impl Keys {
         format!("{}catalog", self.prefix)
     }
 
+    /// Counts the catalogue changes announced, so a node can tell it missed one.
+    pub fn catalog_version(&self) -> String {
+        format!("{}catalog:version", self.prefix)
+    }
+
     /// Displays attaching anywhere, for held delivery on the controller's node.
     pub fn attached_channel(&self) -> String {
         format!("{}attached", self.prefix)
