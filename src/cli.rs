@@ -11,6 +11,7 @@ use crate::auth::{AuthSecret, Scope};
 use crate::bench::connect::ServerUrl;
 use crate::bench::idle::IdleConfig;
 use crate::bench::pairs::PairsConfig;
+use crate::bench::room::RoomConfig;
 use crate::broker::RoomPolicy;
 use crate::broker::redis::RedisSettings;
 use crate::catalog::import::Format;
@@ -412,6 +413,48 @@ pub enum BenchCommand {
     Pairs(BenchPairsArgs),
     /// Pairs that connect and wait: how many the server takes, how fast, at what memory cost.
     Idle(BenchIdleArgs),
+    /// Members of one room, some sending: fan-out deliveries per second and latency.
+    Room(BenchRoomArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchRoomArgs {
+    #[command(flatten)]
+    pub target: BenchTargetArgs,
+
+    /// The room to use (every member joins it).
+    #[arg(long, default_value = "bench")]
+    pub room: RoomName,
+
+    /// Members in the room.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub members: u32,
+
+    /// How many of the members send.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub senders: u32,
+
+    /// Messages per second over all senders; each is delivered to every member.
+    #[arg(long, default_value = "100", value_parser = positive_rate)]
+    pub rate: f64,
+
+    /// How long to send.
+    #[arg(long, default_value = "10s", value_parser = positive_duration)]
+    pub duration: Duration,
+}
+
+impl From<BenchRoomArgs> for RoomConfig {
+    fn from(args: BenchRoomArgs) -> Self {
+        Self {
+            url: args.target.url,
+            room: args.room.to_string(),
+            members: args.members as usize,
+            senders: args.senders.min(args.members) as usize,
+            rate: args.rate,
+            duration: args.duration,
+            connect_concurrency: args.target.connect_concurrency as usize,
+        }
+    }
 }
 
 /// What every bench shares: where the server is and how to report.

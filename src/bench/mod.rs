@@ -3,6 +3,7 @@
 //!
 //! - [`pairs`]: pairs exchanging difficulties, closed or open loop; throughput and latency.
 //! - [`idle`]: many idle pairs held open; how fast they open, memory per connection.
+//! - [`room`]: many members of one room, some sending; fan-out rate and latency.
 //! - [`connect`]: the server's URL and opening pairs; [`wire`]: checking what comes back;
 //!   [`inflight`]: matching replies to requests; [`report`]: the figures; [`progress`]: bars.
 
@@ -12,6 +13,7 @@ pub mod inflight;
 pub mod pairs;
 pub mod progress;
 pub mod report;
+pub mod room;
 pub mod wire;
 
 use std::fmt::Display;
@@ -31,6 +33,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Idle(args) => {
             let json = args.target.json;
             let report = idle::run(&args.into()).await?;
+            print(json, &report)
+        }
+        BenchCommand::Room(args) => {
+            let json = args.target.json;
+            let report = room::run(&args.into()).await?;
             print(json, &report)
         }
     }

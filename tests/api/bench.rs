@@ -107,3 +107,23 @@ async fn an_unreachable_server_is_one_clear_error() {
     );
     assert!(message.contains("refused"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_bench_delivers_every_message_to_every_member() {
+    let app = spawn_default(Backend::Sqlite).await;
+    let config = pairlink::bench::room::RoomConfig {
+        url: server_url(&app),
+        room: "bench".to_owned(),
+        members: 20,
+        senders: 2,
+        rate: 100.0,
+        duration: Duration::from_millis(500),
+        connect_concurrency: 8,
+    };
+
+    let report = pairlink::bench::room::run(&config).await.unwrap();
+
+    assert!(report.messages_sent > 0, "{report}");
+    assert_eq!(report.deliveries, report.messages_sent * 20, "{report}");
+    assert_eq!((report.missing, report.members_with_gaps, report.members_lost), (0, 0, 0), "{report}");
+}
