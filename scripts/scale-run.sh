@@ -7,7 +7,7 @@
 #
 # Settings (environment): NODES (6), PAIRS (50000), BENCH_PROCS (6), LATENCY_PAIRS (50),
 # RATES ("5000 10000": open-loop measurements, round trips/s), DURATION (10s), WARMUP (2s),
-# CONNECT_CONCURRENCY (64, per bench process), BASE_PORT (18201), QUIZZES (500),
+# CONNECT_CONCURRENCY (64, per bench process), BASE_PORT (18601), QUIZZES (500),
 # ACTIONS (100), PG (postgres://postgres@127.0.0.1:5432), REDIS_URL
 # (redis://127.0.0.1:6379), SEED_GO (../shared/anchors/seed-go), RESULTS
 # (target/scale-run), CARGO_TARGET_DIR (target).
@@ -33,7 +33,7 @@ RATES=${RATES:-5000 10000}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 CONNECT_CONCURRENCY=${CONNECT_CONCURRENCY:-64}
-BASE_PORT=${BASE_PORT:-18201}
+BASE_PORT=${BASE_PORT:-18601}
 QUIZZES=${QUIZZES:-500}
 ACTIONS=${ACTIONS:-100}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
@@ -98,6 +98,10 @@ if [ -r /proc/sys/net/netfilter/nf_conntrack_max ]; then
          "(wait 2 minutes for earlier runs' entries to expire, or raise net.netfilter.nf_conntrack_max)"
 fi
 (( BASE_PORT + NODES < port_low )) || fail "BASE_PORT..+NODES overlaps the ephemeral port range"
+for ((n = 0; n <= NODES; n++)); do
+  # Taken, the node would exit while /readyz answered from whatever holds the port.
+  ! (exec 3<>"/dev/tcp/127.0.0.1/$((BASE_PORT + n))") 2>/dev/null || fail "port $((BASE_PORT + n)) is taken: set BASE_PORT"
+done
 
 # --- build, database, nodes -------------------------------------------------------------
 redis ping >/dev/null || fail "no Redis at $REDIS_URL"
@@ -115,7 +119,7 @@ sh "$SEED_GO/seed-data.sh" "$DB" "$QUIZZES" "$ACTIONS" >/dev/null
 port() { echo $(( BASE_PORT + $1 )); }
 url() { echo "ws://127.0.0.1:$(port "$1")"; }
 for ((n = 0; n < NODES; n++)); do
-  RUST_LOG=pairlink=warn,pairlink::broker::redis=info "$PAIRLINK" serve --bind "127.0.0.1:$(port "$n")" --database-url "$PG/$DB" \
+  RUST_LOG=pairlink=warn,pairlink::broker::redis=debug "$PAIRLINK" serve --bind "127.0.0.1:$(port "$n")" --database-url "$PG/$DB" \
     --redis-url "$REDIS_URL" --redis-prefix "$PREFIX" --heartbeat-interval 2s >"$RESULTS/node-$n.log" 2>&1 &
   node_pids[n]=$!
 done
@@ -139,8 +143,11 @@ cpu_ticks() {
   for pid in "$@"; do [ -r "/proc/$pid/stat" ] && t=$(( t + $(awk '{ print $14 + $15 }' "/proc/$pid/stat") )); done
   echo "$t"
 }
-# busy_ticks: CPU time the whole machine spent busy so far, in clock ticks.
+# busy_ticks, irq_ticks: CPU time the whole machine spent busy so far, and the part of it
+# in interrupts (mostly loopback TCP's softirq, charged to whichever process it
+# interrupted, so also part of those processes' time), in ticks.
 busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+irq_ticks() { awk '$1 == "cpu" { print $7 + $8; exit }' /proc/stat; }
 connections() { curl -sf --max-time 5 "http://127.0.0.1:$(port "$1")/metrics" | awk '/^pairlink_connections\{/ { s += $2 } END { print s + 0 }'; }
 redis_used() { redis info memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }'; }
 redis_keys() { redis --scan --pattern "$PREFIX*" | wc -l; }
@@ -150,11 +157,11 @@ hz=$(getconf CLK_TCK)
 
 # cpu_start, cpu_stop NAME: the CPU seconds the nodes, Redis, the bench processes and
 # everything else (other load: an outside build would make the figures low) used in
-# between, to $RESULTS/NAME-cpu.json. Benches are counted while running (idle benches)
+# between, and how much of it went to interrupts, to $RESULTS/NAME-cpu.json. Benches are counted while running (idle benches)
 # or once finished (`bench pairs`, through /usr/bin/time).
 cpu_start() {
   c_nodes=$(cpu_ticks "${node_pids[@]}"); c_redis=$(cpu_ticks "$redis_pid"); c_idle=$(cpu_ticks "${bench_pids[@]}")
-  c_busy=$(busy_ticks); c_wall=$(date +%s.%N)
+  c_busy=$(busy_ticks); c_irq=$(irq_ticks); c_wall=$(date +%s.%N)
 }
 cpu_stop() {
   local bench=0
@@ -162,9 +169,11 @@ cpu_stop() {
   jq -n --argjson hz "$hz" --argjson nodes "$(( $(cpu_ticks "${node_pids[@]}") - c_nodes ))" \
         --argjson redis "$(( $(cpu_ticks "$redis_pid") - c_redis ))" --argjson bench "$bench" \
         --argjson idle "$(( $(cpu_ticks "${bench_pids[@]}") - c_idle ))" --argjson busy "$(( $(busy_ticks) - c_busy ))" \
+        --argjson irq "$(( $(irq_ticks) - c_irq ))" \
         --argjson wall "$(awk -v a="$c_wall" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')" \
     '{wall_s: $wall, nodes_cpu_s: ($nodes / $hz), redis_cpu_s: ($redis / $hz),
-      bench_cpu_s: (($bench + $idle) / $hz), other_cpu_s: ([$busy - $nodes - $redis - $bench - $idle, 0] | max / $hz)}' \
+      bench_cpu_s: (($bench + $idle) / $hz), irq_cpu_s: ($irq / $hz),
+      other_cpu_s: ([$busy - $nodes - $redis - $bench - $idle, 0] | max / $hz)}' \
     >"$RESULTS/$1-cpu.json"
 }
 
@@ -199,7 +208,7 @@ while :; do
   holding=0
   for k in "${!bench_pids[@]}"; do
     kill -0 "${bench_pids[k]}" 2>/dev/null || fail "bench idle $k exited while opening: $RESULTS/idle-$k.log"
-    grep -q "all pairs opened" "$RESULTS/idle-$k.log" && holding=$(( holding + 1 ))
+    grep -qs "all pairs opened" "$RESULTS/idle-$k.log" && holding=$(( holding + 1 ))
   done
   (( holding == ${#bench_pids[@]} )) && break
   (( $(date +%s) < deadline )) || fail "not every bench had opened its pairs after $OPEN_TIMEOUT_S s"
@@ -244,8 +253,18 @@ for k in "${!proc_pairs[@]}"; do
   [ -s "$RESULTS/idle-$k.json" ] || continue
   [ "$(jq .errors_total "$RESULTS/idle-$k.json")" = 0 ] || say "WARNING: bench idle $k had errors: $(jq -c .errors "$RESULTS/idle-$k.json")"
 done
-sleep 3 # the nodes release the addresses in Redis
-keys_after_close=$(redis_keys)
+# The nodes release the addresses in Redis after the sockets close: until only the node
+# registry and one alive key per node are left, or 30 s have passed.
+released_after=""
+for i in $(seq 0 60); do
+  keys_after_close=$(redis_keys)
+  (( keys_after_close <= NODES + 1 )) && { released_after=$(awk -v i="$i" 'BEGIN { print i / 2 }'); break; }
+  sleep 0.5
+done
+if [ -z "$released_after" ]; then
+  redis --scan --pattern "$PREFIX*" | sort >"$RESULTS/keys-after-close.txt"
+  say "WARNING: $keys_after_close Redis keys left 30 s after every connection closed: $RESULTS/keys-after-close.txt"
+fi
 for ((n = 0; n < NODES; n++)); do wait_ready "$n"; done
 
 # --- the same without load, and one node without Redis ----------------------------------
@@ -290,16 +309,16 @@ cpu() { jq -r "$2" "$RESULTS/$1-cpu.json"; }
     "$(awk -v g="$total_growth" -v c="$held" 'BEGIN { print g / c }')" "$total_growth"
   jq -r '"one node, no Redis \(.connections_opened) connections  RSS \(.server_rss_before_kib) -> \(.server_rss_after_kib) KiB  \(.server_kib_per_connection * 100 | round / 100) KiB per connection"' \
     "$RESULTS/single-idle.json"
-  printf 'redis              used_memory %d -> %d bytes (%.0f bytes per connection); %d keys under %s, %d after closing\n' \
+  printf 'redis              used_memory %d -> %d bytes (%.0f bytes per connection); %d keys under %s, %d after closing (within %s s)\n' \
     "$redis_before" "$redis_after" "$(awk -v a="$redis_after" -v b="$redis_before" -v c="$held" 'BEGIN { print (a - b) / c }')" \
-    "$keys_held" "$PREFIX" "$keys_after_close"
+    "$keys_held" "$PREFIX" "$keys_after_close" "${released_after:-"> 30"}"
   echo "holding (10 s)     CPU s: nodes $(cpu holding .nodes_cpu_s), redis $(cpu holding .redis_cpu_s), benches $(cpu holding .bench_cpu_s)"
   echo "closing            $(cpu closing '.wall_s * 10 | round / 10') s; CPU s: nodes $(cpu closing .nodes_cpu_s), redis $(cpu closing .redis_cpu_s)"
   for name in loaded-closed $(printf 'loaded-open-%s ' $RATES) quiet-same-1 quiet-cross-1 quiet-same quiet-cross single-1 single; do
     jq -r --arg name "$name" --slurpfile cpu "$RESULTS/$name-cpu.json" \
       '"\($name | . + " " * ([18 - length, 1] | max)) \(.pairs_connected) pairs \(.pacing)\(if .target_rate then " at \(.target_rate)/s" else "" end):" +
        " \(.round_trips_per_s | round)/s, p50 \(.latency_us.p50) p90 \(.latency_us.p90) p99 \(.latency_us.p99) max \(.latency_us.max) µs," +
-       " errors \(.errors_total); CPU s: nodes \($cpu[0].nodes_cpu_s) redis \($cpu[0].redis_cpu_s) bench \($cpu[0].bench_cpu_s) other \($cpu[0].other_cpu_s)"' \
+       " errors \(.errors_total); CPU s: nodes \($cpu[0].nodes_cpu_s) redis \($cpu[0].redis_cpu_s) bench \($cpu[0].bench_cpu_s) other \($cpu[0].other_cpu_s) (interrupts \($cpu[0].irq_cpu_s))"' \
       "$RESULTS/$name.json"
   done
 } | tee "$RESULTS/summary.txt"
