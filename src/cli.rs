@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
 
 use crate::auth::{AuthSecret, Scope};
 use crate::bench::connect::ServerUrl;
@@ -464,6 +465,11 @@ pub struct BenchTargetArgs {
     #[arg(long, env = "PAIRLINK_BENCH_URL", default_value = "ws://127.0.0.1:8080")]
     pub url: ServerUrl,
 
+    /// Connect the controllers here instead of to --url: another node of the same
+    /// cluster, so that every message of a pair crosses between the two nodes.
+    #[arg(long, env = "PAIRLINK_BENCH_CONTROLLER_URL")]
+    pub controller_url: Option<ServerUrl>,
+
     /// Print one JSON object with every figure instead of the summary.
     #[arg(long, env = "PAIRLINK_BENCH_JSON")]
     pub json: bool,
@@ -523,15 +529,18 @@ pub struct BenchIdleArgs {
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub pairs: u32,
 
-    /// How long to keep the pairs open once they all are.
+    /// How long to keep the pairs open once they all are. SIGINT or SIGTERM ends the hold
+    /// sooner; the pairs are closed and the report printed all the same.
     #[arg(long, env = "PAIRLINK_BENCH_HOLD", default_value = "2s", value_parser = humantime::parse_duration)]
     pub hold: Duration,
 
     /// The server's process id, if it runs on this machine: reports its memory per
-    /// connection. Use a freshly started server: memory its allocator kept from earlier
-    /// connections is reused and does not show as growth.
-    #[arg(long, env = "PAIRLINK_BENCH_PID")]
-    pub pid: Option<u32>,
+    /// connection. Several, comma-separated (the nodes of --url and --controller-url):
+    /// each one's memory, and the cost per connection over all. Use freshly started
+    /// servers: memory an allocator kept from earlier connections is reused and does not
+    /// show as growth.
+    #[arg(long = "pid", env = "PAIRLINK_BENCH_PID", value_delimiter = ',')]
+    pub pids: Vec<u32>,
 }
 
 /// A rate in round trips per second, more than zero.
@@ -546,6 +555,7 @@ impl From<BenchPairsArgs> for PairsConfig {
     fn from(args: BenchPairsArgs) -> Self {
         Self {
             url: args.target.url,
+            controller_url: args.target.controller_url,
             pairs: args.pairs as usize,
             duration: args.duration,
             warmup: args.warmup,
@@ -562,11 +572,54 @@ impl From<BenchIdleArgs> for IdleConfig {
     fn from(args: BenchIdleArgs) -> Self {
         Self {
             url: args.target.url,
+            controller_url: args.target.controller_url,
             pairs: args.pairs as usize,
             hold: args.hold,
-            pid: args.pid,
+            end_hold: CancellationToken::new(),
+            pids: args.pids,
             connect_concurrency: args.target.connect_concurrency as usize,
             progress: true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idle(args: &[&str]) -> IdleConfig {
+        let argv = ["pairlink", "bench", "idle"].iter().chain(args);
+        let Command::Bench(BenchArgs {
+            command: BenchCommand::Idle(args),
+        }) = Cli::try_parse_from(argv).unwrap().command
+        else {
+            panic!("not bench idle");
+        };
+        args.into()
+    }
+
+    #[test]
+    fn bench_controllers_go_to_url_unless_told_otherwise() {
+        let config = idle(&["--url", "ws://127.0.0.1:1"]);
+        assert_eq!(config.controller_url, None);
+        assert!(config.pids.is_empty());
+
+        let config = idle(&[
+            "--url",
+            "ws://127.0.0.1:1",
+            "--controller-url",
+            "ws://127.0.0.1:2",
+            "--pid",
+            "10,20",
+        ]);
+        assert_eq!(config.controller_url, Some("ws://127.0.0.1:2".parse().unwrap()));
+        assert_eq!(config.pids, [10, 20]);
+    }
+
+    #[test]
+    fn a_bench_controller_url_must_be_plain_websocket() {
+        let argv = ["pairlink", "bench", "pairs", "--controller-url", "https://host:1"];
+        let err = Cli::try_parse_from(argv).unwrap_err();
+        assert!(err.to_string().contains("must start with ws://"), "{err}");
     }
 }

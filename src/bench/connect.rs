@@ -1,6 +1,9 @@
 //! Reaching the server under test: its `ws://` URL, opening a display and its controller
 //! as a pair, many pairs at a time, and the open-file limit that bounds how many.
 //!
+//! Displays and controllers may connect to different servers (`--controller-url`): two
+//! nodes of a cluster, so that every message of a pair crosses from one node to the other.
+//!
 //! Clients on loopback spread their sockets over several source addresses (127.0.0.1,
 //! 127.0.0.2, …): each source address has its own range of ephemeral ports, so tens of
 //! thousands of connections (and the TIME_WAIT sockets earlier runs left) fit.
@@ -19,7 +22,7 @@ use tokio_tungstenite::tungstenite::{self, http::Uri};
 use uuid::Uuid;
 
 use super::progress;
-use super::report::Errors;
+use super::report::{self, Errors};
 use crate::protocol::{DeviceId, Role};
 
 /// One WebSocket connection to the server under test.
@@ -129,9 +132,17 @@ pub struct Pair {
     pub controller_retries: u32,
 }
 
-/// Opens connections to one resolved server.
+/// Opens pairs: each display on one server and its controller on the same or another.
 #[derive(Debug)]
 pub struct Connector {
+    display: Endpoint,
+    /// `None`: controllers connect where displays do.
+    controller: Option<Endpoint>,
+}
+
+/// One resolved server.
+#[derive(Debug)]
+struct Endpoint {
     url: ServerUrl,
     addr: SocketAddr,
     /// Local addresses to bind before connecting; empty: let the kernel choose.
@@ -139,8 +150,60 @@ pub struct Connector {
 }
 
 impl Connector {
-    /// Resolves the URL's host once, up front.
-    pub async fn resolve(url: &ServerUrl) -> anyhow::Result<Self> {
+    /// Resolves the servers' hosts once, up front: displays connect to `url`, controllers
+    /// to `controller_url` when given.
+    pub async fn resolve(url: &ServerUrl, controller_url: Option<&ServerUrl>) -> anyhow::Result<Self> {
+        let controller = match controller_url {
+            Some(controller_url) => Some(Endpoint::resolve(controller_url).await?),
+            None => None,
+        };
+        Ok(Self {
+            display: Endpoint::resolve(url).await?,
+            controller,
+        })
+    }
+
+    /// Where displays connect.
+    pub fn url(&self) -> &ServerUrl {
+        &self.display.url
+    }
+
+    /// Where controllers connect, when that is not [`Connector::url`].
+    pub fn controller_url(&self) -> Option<&ServerUrl> {
+        self.controller.as_ref().map(|endpoint| &endpoint.url)
+    }
+
+    /// The servers, for messages: `URL`, or `URL (controllers on URL)`.
+    pub fn describe(&self) -> String {
+        let controller_url = self.controller_url().map(ToString::to_string);
+        report::servers(&self.url().to_string(), controller_url.as_deref())
+    }
+
+    /// Opens the `index`-th pair under a fresh UUID: the display, then its controller.
+    pub async fn open_pair(&self, index: usize) -> Result<Pair, ConnectError> {
+        let device = DeviceId::new(Uuid::new_v4());
+        let display = self.display.open(2 * index, Role::Display, device).await?;
+        let controller_endpoint = self.controller.as_ref().unwrap_or(&self.display);
+        let mut controller_retries = 0;
+        let controller = loop {
+            match controller_endpoint.open(2 * index + 1, Role::Controller, device).await {
+                Err(ConnectError::Refused { status: 400, .. }) if controller_retries < CONTROLLER_RETRIES => {
+                    controller_retries += 1;
+                    tokio::time::sleep(RETRY_DELAY * controller_retries).await;
+                }
+                result => break result?,
+            }
+        };
+        Ok(Pair {
+            display,
+            controller,
+            controller_retries,
+        })
+    }
+}
+
+impl Endpoint {
+    async fn resolve(url: &ServerUrl) -> anyhow::Result<Self> {
         let addr = tokio::net::lookup_host((url.host.as_str(), url.port))
             .await
             .ok()
@@ -156,31 +219,6 @@ impl Connector {
             url: url.clone(),
             addr,
             sources,
-        })
-    }
-
-    pub fn url(&self) -> &ServerUrl {
-        &self.url
-    }
-
-    /// Opens the `index`-th pair under a fresh UUID: the display, then its controller.
-    pub async fn open_pair(&self, index: usize) -> Result<Pair, ConnectError> {
-        let device = DeviceId::new(Uuid::new_v4());
-        let display = self.open(2 * index, Role::Display, device).await?;
-        let mut controller_retries = 0;
-        let controller = loop {
-            match self.open(2 * index + 1, Role::Controller, device).await {
-                Err(ConnectError::Refused { status: 400, .. }) if controller_retries < CONTROLLER_RETRIES => {
-                    controller_retries += 1;
-                    tokio::time::sleep(RETRY_DELAY * controller_retries).await;
-                }
-                result => break result?,
-            }
-        };
-        Ok(Pair {
-            display,
-            controller,
-            controller_retries,
         })
     }
 
@@ -256,7 +294,7 @@ pub async fn open_pairs(
     }
     bar.finish_and_clear();
     match first_failure {
-        Some(err) if opened.is_empty() => anyhow::bail!("no pair could be opened on {}: {err}", connector.url),
+        Some(err) if opened.is_empty() => anyhow::bail!("no pair could be opened on {}: {err}", connector.describe()),
         None if opened.is_empty() => anyhow::bail!("there are no pairs to open"),
         _ => Ok((opened, errors)),
     }

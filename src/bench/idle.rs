@@ -1,6 +1,7 @@
 //! `bench idle`: opens many pairs that send nothing and holds them, to see how many a
-//! server accepts, how fast, and (for a local server, `--pid`) what each costs it in
-//! resident memory.
+//! server accepts, how fast, and (for local servers, `--pid`) what each costs in
+//! resident memory. With displays and controllers on two nodes of a cluster, both
+//! nodes' PIDs give each node's growth and the cost per connection over both.
 
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::connect::{Connector, Pair, ServerUrl, close, ensure_file_limit, open_pairs};
 use super::progress;
-use super::report::IdleReport;
+use super::report::{IdleReport, ServerMemory};
 
 /// Time allowed after the last handshake for the server to finish setting up its
 /// connections (its per-connection task starts after the 101 goes out).
@@ -21,11 +22,16 @@ const SETTLE: Duration = Duration::from_millis(500);
 #[derive(Debug, Clone)]
 pub struct IdleConfig {
     pub url: ServerUrl,
+    /// Where controllers connect, if not to `url`: another node of the same cluster.
+    pub controller_url: Option<ServerUrl>,
     pub pairs: usize,
     /// How long to keep the pairs open once they all are.
     pub hold: Duration,
-    /// The server's process id, when it runs on this machine: its RSS is measured.
-    pub pid: Option<u32>,
+    /// Cancelled to end the hold sooner; the pairs are closed and reported all the same.
+    /// (`pairlink bench idle` cancels it on SIGINT or SIGTERM.)
+    pub end_hold: CancellationToken,
+    /// The servers' process ids, when they run on this machine: their RSS is measured.
+    pub pids: Vec<u32>,
     /// WebSocket handshakes in progress at once.
     pub connect_concurrency: usize,
     /// Draw progress bars on a terminal's stderr.
@@ -35,11 +41,17 @@ pub struct IdleConfig {
 /// Opens the pairs, holds them, closes them, and reports.
 pub async fn run(config: &IdleConfig) -> anyhow::Result<IdleReport> {
     ensure_file_limit(config.pairs)?;
-    if let Some(pid) = config.pid {
-        warn_if_server_limit_is_low(pid, config.pairs);
+    // Split over two servers, each holds one side of every pair.
+    let per_server = if config.controller_url.is_some() {
+        config.pairs
+    } else {
+        2 * config.pairs
+    };
+    for &pid in &config.pids {
+        warn_if_server_limit_is_low(pid, per_server);
     }
-    let rss_before = config.pid.map(rss_kib).transpose()?;
-    let connector = Connector::resolve(&config.url).await?;
+    let rss_before = all_rss_kib(&config.pids)?;
+    let connector = Connector::resolve(&config.url, config.controller_url.as_ref()).await?;
 
     let started = Instant::now();
     let (opened, mut errors) =
@@ -54,12 +66,19 @@ pub async fn run(config: &IdleConfig) -> anyhow::Result<IdleReport> {
         .collect();
 
     tokio::time::sleep(SETTLE).await;
-    let rss_after = config.pid.map(rss_kib).transpose()?;
+    let rss_after = all_rss_kib(&config.pids)?;
 
+    // A script holding several benches' pairs at once waits for this line from each.
+    tracing::info!(pairs = pairs_opened, "all pairs opened; holding them");
     let bar = progress::timer(config.progress, config.hold);
-    let ticker = tokio::spawn(progress::tick_time(bar.clone(), Instant::now()));
+    let held_from = Instant::now();
+    let ticker = tokio::spawn(progress::tick_time(bar.clone(), held_from));
     bar.set_message(format!("holding {pairs_opened} pairs"));
-    tokio::time::sleep(config.hold).await;
+    tokio::select! {
+        () = tokio::time::sleep(config.hold) => {}
+        () = config.end_hold.cancelled() => {}
+    }
+    let hold_s = held_from.elapsed().as_secs_f64();
     stop.cancel();
     let mut pairs_dropped = 0;
     for holder in holders {
@@ -76,22 +95,31 @@ pub async fn run(config: &IdleConfig) -> anyhow::Result<IdleReport> {
     bar.finish_and_clear();
 
     let connections_opened = 2 * pairs_opened;
+    let servers: Vec<_> = config
+        .pids
+        .iter()
+        .zip(rss_before.into_iter().zip(rss_after))
+        .map(|(&pid, (rss_before_kib, rss_after_kib))| ServerMemory {
+            pid,
+            rss_before_kib,
+            rss_after_kib,
+        })
+        .collect();
     Ok(IdleReport {
         url: connector.url().to_string(),
+        controller_url: connector.controller_url().map(ToString::to_string),
         pairs: config.pairs,
         pairs_opened,
         connections_opened,
         controller_retries,
         open_s,
         connections_per_s: connections_opened as f64 / open_s.max(1e-6),
-        hold_s: config.hold.as_secs_f64(),
+        hold_s,
         pairs_dropped,
-        server_pid: config.pid,
-        server_rss_before_kib: rss_before,
-        server_rss_after_kib: rss_after,
-        server_kib_per_connection: rss_before
-            .zip(rss_after)
-            .map(|(before, after)| (after as f64 - before as f64) / connections_opened as f64),
+        server_rss_before_kib: ServerMemory::sum(&servers, |server| server.rss_before_kib),
+        server_rss_after_kib: ServerMemory::sum(&servers, |server| server.rss_after_kib),
+        server_kib_per_connection: ServerMemory::per_connection(&servers, connections_opened),
+        servers,
         errors_total: errors.total(),
         errors,
     })
@@ -129,6 +157,11 @@ fn ended(frame: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>) 
     }
 }
 
+/// The resident set sizes of processes `pids`, in KiB, in their order.
+fn all_rss_kib(pids: &[u32]) -> anyhow::Result<Vec<u64>> {
+    pids.iter().map(|&pid| rss_kib(pid)).collect()
+}
+
 /// The resident set size of process `pid`, in KiB, from /proc/PID/status.
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     let path = format!("/proc/{pid}/status");
@@ -143,7 +176,7 @@ fn rss_kib(pid: u32) -> anyhow::Result<u64> {
 
 /// Warns when the server's own open-file limit is below what the run needs: its
 /// refusals would otherwise look like a bench failure.
-fn warn_if_server_limit_is_low(pid: u32, pairs: usize) {
+fn warn_if_server_limit_is_low(pid: u32, connections: usize) {
     let Ok(limits) = std::fs::read_to_string(format!("/proc/{pid}/limits")) else {
         return;
     };
@@ -152,11 +185,11 @@ fn warn_if_server_limit_is_low(pid: u32, pairs: usize) {
         .find_map(|line| line.strip_prefix("Max open files"))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|soft| soft.parse::<u64>().ok());
-    if let Some(soft) = soft.filter(|&soft| soft < 2 * pairs as u64 + 16) {
+    if let Some(soft) = soft.filter(|&soft| soft < connections as u64 + 16) {
         tracing::warn!(
             server_pid = pid,
             server_open_file_limit = soft,
-            connections = 2 * pairs,
+            connections,
             "the server may open fewer files than this run needs connections"
         );
     }

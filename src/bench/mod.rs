@@ -32,7 +32,15 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
         BenchCommand::Idle(args) => {
             let json = args.target.json;
-            let report = idle::run(&args.into()).await?;
+            let config: idle::IdleConfig = args.into();
+            // Listening before the pairs open: a signal meanwhile ends the hold as soon as it
+            // starts (the opening runs to its end), rather than killing the bench unreported.
+            let end_hold = config.end_hold.clone();
+            tokio::spawn(async move {
+                crate::app::shutdown_signal().await;
+                end_hold.cancel();
+            });
+            let report = idle::run(&config).await?;
             print(json, &report)
         }
         BenchCommand::Room(args) => {

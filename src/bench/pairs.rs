@@ -36,6 +36,8 @@ const WATCHDOG_PERIOD: Duration = Duration::from_millis(250);
 #[derive(Debug, Clone)]
 pub struct PairsConfig {
     pub url: ServerUrl,
+    /// Where controllers connect, if not to `url`: another node of the same cluster.
+    pub controller_url: Option<ServerUrl>,
     pub pairs: usize,
     /// The measured window, after the warm-up.
     pub duration: Duration,
@@ -75,7 +77,7 @@ struct Outcome {
 /// Opens the pairs, runs them, and reports. Fails only when no pair could be opened.
 pub async fn run(config: &PairsConfig) -> anyhow::Result<PairsReport> {
     ensure_file_limit(config.pairs)?;
-    let connector = Connector::resolve(&config.url).await?;
+    let connector = Connector::resolve(&config.url, config.controller_url.as_ref()).await?;
     let (opened, mut errors) =
         open_pairs(&connector, config.pairs, config.connect_concurrency, config.progress).await?;
     let pairs_connected = opened.len();
@@ -130,6 +132,7 @@ pub async fn run(config: &PairsConfig) -> anyhow::Result<PairsReport> {
     let seconds = config.duration.as_secs_f64();
     Ok(PairsReport {
         url: connector.url().to_string(),
+        controller_url: connector.controller_url().map(ToString::to_string),
         pacing: match config.rate {
             Some(_) => Pacing::OpenLoop,
             None => Pacing::ClosedLoop,

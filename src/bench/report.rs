@@ -146,6 +146,9 @@ pub enum Pacing {
 #[derive(Debug, Clone, Serialize)]
 pub struct PairsReport {
     pub url: String,
+    /// Where the controllers connected, when not to `url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub controller_url: Option<String>,
     pub pacing: Pacing,
     pub pairs: usize,
     pub pairs_connected: usize,
@@ -180,7 +183,12 @@ impl fmt::Display for PairsReport {
         writeln!(
             f,
             "bench pairs: {} of {} pairs on {}, {pacing}, difficulty {}, {:.1} s measured after {:.1} s warm-up",
-            self.pairs_connected, self.pairs, self.url, self.difficulty, self.duration_s, self.warmup_s
+            self.pairs_connected,
+            self.pairs,
+            servers(&self.url, self.controller_url.as_deref()),
+            self.difficulty,
+            self.duration_s,
+            self.warmup_s
         )?;
         write!(
             f,
@@ -206,6 +214,9 @@ impl fmt::Display for PairsReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct IdleReport {
     pub url: String,
+    /// Where the controllers connected, when not to `url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub controller_url: Option<String>,
     pub pairs: usize,
     pub pairs_opened: usize,
     pub connections_opened: usize,
@@ -217,13 +228,38 @@ pub struct IdleReport {
     pub hold_s: f64,
     /// Pairs whose display or controller was closed during the hold.
     pub pairs_dropped: usize,
-    pub server_pid: Option<u32>,
+    /// One per `--pid`, in the order given.
+    pub servers: Vec<ServerMemory>,
+    /// The servers' RSS before the first connection, summed.
     pub server_rss_before_kib: Option<u64>,
+    /// The servers' RSS after the last connection, summed.
     pub server_rss_after_kib: Option<u64>,
-    /// The server's RSS growth divided by the connections opened.
+    /// The servers' summed RSS growth divided by the connections opened.
     pub server_kib_per_connection: Option<f64>,
     pub errors_total: u64,
     pub errors: Errors,
+}
+
+/// One server's resident memory before the first connection and after the last.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServerMemory {
+    pub pid: u32,
+    pub rss_before_kib: u64,
+    pub rss_after_kib: u64,
+}
+
+impl ServerMemory {
+    /// `field` summed over `servers`; `None` when no server was measured.
+    pub fn sum(servers: &[Self], field: impl Fn(&Self) -> u64) -> Option<u64> {
+        (!servers.is_empty()).then(|| servers.iter().map(field).sum())
+    }
+
+    /// The servers' summed growth per connection; `None` when no server was measured.
+    pub fn per_connection(servers: &[Self], connections: usize) -> Option<f64> {
+        let before = Self::sum(servers, |server| server.rss_before_kib)?;
+        let after = Self::sum(servers, |server| server.rss_after_kib)?;
+        Some((after as f64 - before as f64) / connections.max(1) as f64)
+    }
 }
 
 impl fmt::Display for IdleReport {
@@ -231,7 +267,12 @@ impl fmt::Display for IdleReport {
         writeln!(
             f,
             "bench idle: {} of {} pairs ({} connections) opened on {} in {:.1} s ({:.0} connections/s)",
-            self.pairs_opened, self.pairs, self.connections_opened, self.url, self.open_s, self.connections_per_s
+            self.pairs_opened,
+            self.pairs,
+            self.connections_opened,
+            servers(&self.url, self.controller_url.as_deref()),
+            self.open_s,
+            self.connections_per_s
         )?;
         writeln!(
             f,
@@ -239,16 +280,34 @@ impl fmt::Display for IdleReport {
             self.hold_s, self.pairs_dropped
         )?;
         retries(f, self.controller_retries)?;
-        if let (Some(pid), Some(before), Some(after)) =
-            (self.server_pid, self.server_rss_before_kib, self.server_rss_after_kib)
+        for ServerMemory {
+            pid,
+            rss_before_kib,
+            rss_after_kib,
+        } in &self.servers
         {
-            let per = self.server_kib_per_connection.unwrap_or_default();
             writeln!(
                 f,
-                "  server RSS     pid {pid}: {before} KiB before, {after} KiB after: {per:.2} KiB per connection"
+                "  server RSS     pid {pid}: {rss_before_kib} KiB before, {rss_after_kib} KiB after"
             )?;
         }
+        if let Some(per) = self.server_kib_per_connection {
+            let over = if self.servers.len() > 1 {
+                " over all servers"
+            } else {
+                ""
+            };
+            writeln!(f, "  server memory  {per:.2} KiB per connection{over}")?;
+        }
         write!(f, "  errors         {}", self.errors)
+    }
+}
+
+/// Where a bench connected: `URL`, or `URL (controllers on URL)`.
+pub fn servers(url: &str, controller_url: Option<&str>) -> String {
+    match controller_url {
+        Some(controller_url) => format!("{url} (controllers on {controller_url})"),
+        None => url.to_owned(),
     }
 }
 

@@ -7,12 +7,14 @@ use pairlink::bench::connect::ServerUrl;
 use pairlink::bench::idle::{self, IdleConfig};
 use pairlink::bench::pairs::{self, PairsConfig};
 use pairlink::db::Backend;
+use tokio_util::sync::CancellationToken;
 
 use crate::helpers::spawn_default;
 
 fn pairs_config(url: ServerUrl, rate: Option<f64>) -> PairsConfig {
     PairsConfig {
         url,
+        controller_url: None,
         pairs: 4,
         duration: Duration::from_millis(800),
         warmup: Duration::from_millis(200),
@@ -71,10 +73,12 @@ async fn idle_opens_every_pair_and_reads_the_servers_memory() {
     let app = spawn_default(Backend::Sqlite).await;
     let config = IdleConfig {
         url: server_url(&app),
+        controller_url: None,
         pairs: 10,
         hold: Duration::from_millis(200),
+        end_hold: CancellationToken::new(),
         // The server runs in this process.
-        pid: Some(std::process::id()),
+        pids: vec![std::process::id()],
         connect_concurrency: 4,
         progress: false,
     };
@@ -86,6 +90,49 @@ async fn idle_opens_every_pair_and_reads_the_servers_memory() {
     assert_eq!(report.pairs_dropped, 0, "{report}");
     assert_eq!(report.errors_total, 0, "{report}");
     assert!(report.server_rss_after_kib.is_some());
+    assert_eq!(report.servers.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn controllers_connect_to_the_controller_url() {
+    // Two servers that share nothing: a controller on the second finds no display there.
+    let displays = spawn_default(Backend::Sqlite).await;
+    let controllers = spawn_default(Backend::Sqlite).await;
+    let mut config = pairs_config(server_url(&displays), None);
+    config.controller_url = Some(server_url(&controllers));
+
+    let err = pairs::run(&config).await.unwrap_err();
+
+    let message = format!("{err:#}");
+    let expected = format!("(controllers on {})", server_url(&controllers));
+    assert!(message.contains(&expected), "{message}");
+    assert!(message.contains("refused the controller with HTTP 400"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_controller_url_is_reported_several_pids_are_measured_and_the_hold_can_end_sooner() {
+    let app = spawn_default(Backend::Sqlite).await;
+    let config = IdleConfig {
+        url: server_url(&app),
+        controller_url: Some(server_url(&app)),
+        pairs: 4,
+        hold: Duration::from_secs(3600),
+        end_hold: CancellationToken::new(),
+        pids: vec![std::process::id(), std::process::id()],
+        connect_concurrency: 4,
+        progress: false,
+    };
+
+    // Ended sooner than --hold: still closed and reported.
+    config.end_hold.cancel();
+    let report = idle::run(&config).await.unwrap();
+
+    assert_eq!(report.pairs_opened, 4, "{report}");
+    assert!(report.hold_s < 60.0, "{report}");
+    assert_eq!(report.controller_url, Some(server_url(&app).to_string()));
+    assert_eq!(report.servers.len(), 2);
+    let summed: u64 = report.servers.iter().map(|server| server.rss_after_kib).sum();
+    assert_eq!(report.server_rss_after_kib, Some(summed));
 }
 
 #[tokio::test]
