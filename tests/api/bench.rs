@@ -172,5 +172,9 @@ async fn a_room_bench_delivers_every_message_to_every_member() {
 
     assert!(report.messages_sent > 0, "{report}");
     assert_eq!(report.deliveries, report.messages_sent * 20, "{report}");
-    assert_eq!((report.missing, report.members_with_gaps, report.members_lost), (0, 0, 0), "{report}");
+    assert_eq!(
+        (report.missing, report.members_with_gaps, report.members_lost),
+        (0, 0, 0),
+        "{report}"
+    );
 }

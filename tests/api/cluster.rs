@@ -476,32 +476,63 @@ async fn a_killed_node_is_forgotten_within_three_heartbeats() {
     assert_eq!(next_of_type(&mut survivor, "leave").await["type"], "leave");
 }
 
+/// Whether a controller on `node` is let in for `UUID` (its display counts as connected).
+async fn display_counts(cluster: &Cluster, node: usize) -> bool {
+    connect(&cluster.url(node, &format!("/ws/difficulty/android/{UUID}")))
+        .await
+        .is_ok()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_node_taken_for_dead_registers_again_when_it_wakes() {
+async fn a_paused_node_counts_as_gone_and_comes_back_without_losing_room_messages() {
+    let cluster = Cluster::start(2, &["--heartbeat-interval", "200ms"]).await;
+    let mut display = cluster.display(0, UUID).await;
+    let (mut sleeper, _) = join(&cluster, 0, "nap", "").await;
+    let (mut awake, _) = join(&cluster, 1, "nap", "").await;
+    let _ = next_of_type(&mut sleeper, "join").await;
+
+    cluster.node(0).freeze(true);
+    let gone = eventually(Duration::from_secs(3), || async { !display_counts(&cluster, 1).await }).await;
+    assert!(gone, "a paused node's display still counted after 3 s");
+    send_text(&mut awake, "\"while you slept\"").await;
+    assert_eq!(next_of_type(&mut awake, "message").await["seq"], 1);
+
+    cluster.node(0).freeze(false);
+    // Its subscription stayed open: nothing was cleaned up and nothing is lost.
+    let message = next_of_type(&mut sleeper, "message").await;
+    assert_eq!(
+        (message["seq"].as_u64(), message["data"].as_str()),
+        (Some(1), Some("while you slept"))
+    );
+    assert!(eventually(Duration::from_secs(3), || display_counts(&cluster, 1)).await);
+    let mut controller = cluster.controller(1, UUID).await;
+    send_text(&mut controller, r#"{"difficulty":1}"#).await;
+    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+    assert!(next_json(&mut display).await["quiz_id"].is_array());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_cleaned_up_while_alive_registers_again() {
     let cluster = Cluster::start(2, &["--heartbeat-interval", "200ms"]).await;
     let mut display = cluster.display(0, UUID).await;
     let (mut member, _) = join(&cluster, 0, "nap", "").await;
-    cluster.node(0).freeze(true);
-    // The other node's janitor removes the silent node's display.
-    let cleaned = eventually(Duration::from_secs(5), || async {
-        matches!(
-            connect(&cluster.url(1, &format!("/ws/difficulty/android/{UUID}"))).await,
-            Err(tokio_tungstenite::tungstenite::Error::Http(response)) if response.status() == 400
-        )
-    })
-    .await;
-    assert!(cleaned, "the frozen node's display still counted");
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    cluster.node(0).freeze(false);
-    // Awake, it learns it was taken for dead: its members must rejoin, its display is back.
+    // What another node's janitor does to a node it takes for dead.
+    let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
+    let mut redis = client.get_connection().unwrap();
+    let peer_key = format!("{}peer:display:{UUID}", cluster.prefix);
+    let holder: String = redis::cmd("GET").arg(&peer_key).query(&mut redis).unwrap();
+    let node = holder.split('/').next().unwrap().to_owned();
+    let _: () = redis::cmd("SREM")
+        .arg(format!("{}nodes", cluster.prefix))
+        .arg(&node)
+        .query(&mut redis)
+        .unwrap();
+    let _: () = redis::cmd("DEL").arg(&peer_key).query(&mut redis).unwrap();
+    assert!(!display_counts(&cluster, 1).await);
+
+    // On its next heartbeat it notices: its members rejoin, its display is registered again.
     assert_eq!(u16::from(next_close(&mut member).await.code), 1012);
-    let back = eventually(Duration::from_secs(5), || async {
-        connect(&cluster.url(1, &format!("/ws/difficulty/android/{UUID}")))
-            .await
-            .is_ok()
-    })
-    .await;
-    assert!(back, "the woken node's display was not registered again");
+    assert!(eventually(Duration::from_secs(3), || display_counts(&cluster, 1)).await);
     let mut controller = cluster.controller(1, UUID).await;
     send_text(&mut controller, r#"{"difficulty":1}"#).await;
     assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);

@@ -1,9 +1,11 @@
 //! Cleaning up after a node that died without saying goodbye (killed, crashed, cut off).
 //!
 //! Its addresses and members already count as gone once its `alive` key expires (every
-//! lookup checks it). On each heartbeat, every node looks for such nodes; the first to
-//! take the dead node's janitor lock removes its addresses and pairing codes, takes its
-//! members out of their groups (telling the rest: `leave` / `peer_left`), and forgets it.
+//! lookup checks it). On each heartbeat, every node looks for such nodes whose channel
+//! has no subscriber left (a paused node keeps its connection and is left alone); the
+//! first to take the dead node's janitor lock removes its addresses and pairing codes,
+//! takes its members out of their groups (telling the rest: `leave` / `peer_left`), and
+//! forgets it.
 
 use std::time::Duration;
 
@@ -24,7 +26,15 @@ pub async fn sweep(broker: &RedisBroker) -> anyhow::Result<()> {
             .arg(keys.alive(&node))
             .query_async(&mut redis)
             .await?;
-        if alive {
+        // Still subscribed: alive but slow or paused (its addresses already count as gone
+        // while its key is missing). Cleaning up would make its members rejoin for
+        // nothing; once its connection drops, it is cleaned up.
+        let (_, subscribers): (String, i64) = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(keys.node_channel(&node))
+            .query_async(&mut redis)
+            .await?;
+        if alive || subscribers > 0 {
             continue;
         }
         let lock = format!("{}janitor", keys.node_channel(&node));

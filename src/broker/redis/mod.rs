@@ -67,6 +67,9 @@ struct Shared {
     node: String,
     keys: Keys,
     redis: ConnectionManager,
+    /// The heartbeat's own connection: a burst of commands (thousands of clients leaving
+    /// at once) must not delay it until the node is taken for dead.
+    beats: ConnectionManager,
     client: redis::Client,
     settings: RedisSettings,
     /// This node's pairing connections and generations.
@@ -126,16 +129,24 @@ impl RedisBroker {
             .set_connection_timeout(Some(REDIS_TIMEOUT))
             .set_response_timeout(Some(REDIS_TIMEOUT))
             .set_number_of_retries(1);
-        let redis = tokio::time::timeout(REDIS_TIMEOUT * 2, client.get_connection_manager_with_config(config))
+        let connect = || async {
+            tokio::time::timeout(
+                REDIS_TIMEOUT * 2,
+                client.get_connection_manager_with_config(config.clone()),
+            )
             .await
             .map_err(|_| anyhow::anyhow!("no answer"))
             .and_then(|connected| connected.map_err(Into::into))
-            .with_context(|| format!("cannot connect to Redis at {}", redacted(&settings.url)))?;
+            .with_context(|| format!("cannot connect to Redis at {}", redacted(&settings.url)))
+        };
+        let redis = connect().await?;
+        let beats = connect().await?;
         let node = uuid::Uuid::new_v4().simple().to_string();
         let broker = Self(Arc::new(Shared {
             keys: Keys::new(&settings.prefix),
             node,
             redis,
+            beats,
             client,
             local: LocalBroker::new(patience, rooms),
             members: groups::LocalMembers::default(),
@@ -197,7 +208,7 @@ impl RedisBroker {
     /// for dead (or Redis lost everything) and removed what it had registered.
     async fn heartbeat(&self) -> redis::RedisResult<bool> {
         let ttl = self.0.settings.heartbeat * 3;
-        let mut redis = self.redis();
+        let mut redis = self.0.beats.clone();
         METRICS.redis_round_trips.inc();
         let (added,): (i64,) = redis::pipe()
             .cmd("SET")
