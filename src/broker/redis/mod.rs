@@ -19,10 +19,13 @@
 //! Connections of this node are kept exactly as by the in-process broker
 //! ([`LocalBroker`]), which this one wraps.
 
+mod catalog;
 mod groups;
 mod janitor;
+mod members;
 mod pairs;
 mod scripts;
+mod subscription;
 mod wire;
 
 use std::collections::HashMap;
@@ -33,7 +36,6 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use axum::extract::ws::Message;
-use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
 use tokio::sync::{broadcast, oneshot};
 
@@ -42,7 +44,7 @@ use super::local::LocalBroker;
 use super::{
     Broker, CatalogChange, Census, Generation, Group, Joining, Peer, Publication, RoomPolicy, SendError, Unavailable,
 };
-use crate::catalog::{SharedCatalog, store};
+use crate::catalog::SharedCatalog;
 use crate::db::Database;
 use crate::metrics::METRICS;
 use crate::protocol::pairing::PairingCode;
@@ -75,7 +77,7 @@ struct Shared {
     /// This node's pairing connections and generations.
     local: LocalBroker,
     /// This node's group members.
-    members: groups::LocalMembers,
+    members: members::LocalMembers,
     /// The subscriptions' sink while subscribed; group channels with members here.
     subscriptions: tokio::sync::Mutex<Subscriptions>,
     /// Set while the subscription connection is up and the last heartbeat got through.
@@ -149,7 +151,7 @@ impl RedisBroker {
             beats,
             client,
             local: LocalBroker::new(patience, rooms),
-            members: groups::LocalMembers::default(),
+            members: members::LocalMembers::default(),
             subscriptions: tokio::sync::Mutex::default(),
             ready: AtomicBool::new(false),
             subscribed: AtomicBool::new(false),
@@ -234,7 +236,7 @@ impl RedisBroker {
                 // Taken for dead and cleaned up while alive (a stalled Redis, a long pause):
                 // the groups were told its members left, so they must rejoin.
                 tracing::warn!("this node was taken for dead by the others; registering again");
-                groups::close_all_members(&self);
+                members::close_all_members(&self);
                 if let Err(err) = self.reregister().await {
                     tracing::warn!(%err, "could not register this node's connections again");
                 }
@@ -266,228 +268,6 @@ impl RedisBroker {
                 }
             }
         }
-    }
-
-    /// Keeps the subscription connection up: subscribes, handles what arrives, and when
-    /// it drops, reconnects and registers this node's connections again.
-    async fn subscribe_forever(self, mut first: Option<oneshot::Sender<()>>) {
-        let mut backoff = Duration::from_millis(100);
-        let mut reconnecting = false;
-        loop {
-            match self.subscribe(reconnecting).await {
-                Ok(mut stream) => {
-                    backoff = Duration::from_millis(100);
-                    self.0.subscribed.store(true, Ordering::Relaxed);
-                    self.set_ready(true);
-                    if let Some(first) = first.take() {
-                        let _ = first.send(());
-                    }
-                    while let Some(message) = stream.next().await {
-                        self.dispatch(message).await;
-                    }
-                    tracing::warn!("lost the Redis subscription; reconnecting");
-                    groups::close_all_members(&self);
-                }
-                Err(err) => tracing::debug!(%err, "cannot subscribe to Redis yet"),
-            }
-            self.0.subscribed.store(false, Ordering::Relaxed);
-            self.0.subscriptions.lock().await.sink = None;
-            self.set_ready(false);
-            reconnecting = true;
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
-        }
-    }
-
-    async fn subscribe(&self, reconnecting: bool) -> anyhow::Result<redis::aio::PubSubStream> {
-        let pubsub = tokio::time::timeout(REDIS_TIMEOUT, self.0.client.get_async_pubsub())
-            .await
-            .context("no answer")??;
-        let (mut sink, stream) = pubsub.split();
-        let keys = &self.0.keys;
-        sink.subscribe(&[
-            keys.node_channel(&self.0.node),
-            keys.catalog_channel(),
-            keys.attached_channel(),
-        ])
-        .await?;
-        let mut subscriptions = self.0.subscriptions.lock().await;
-        for channel in subscriptions.groups.keys() {
-            sink.subscribe(channel).await?;
-        }
-        subscriptions.sink = Some(sink);
-        drop(subscriptions);
-        if reconnecting {
-            // Redis may have restarted empty, and messages were missed meanwhile.
-            self.heartbeat().await?;
-            self.reregister().await?;
-            tokio::spawn(self.clone().reload_catalog());
-            tracing::info!("reconnected to Redis: connections registered again");
-        }
-        Ok(stream)
-    }
-
-    /// Reads the catalogue again, for changes announced while this node was not listening;
-    /// retries until the database answers.
-    async fn reload_catalog(self) {
-        let mut wait = Duration::from_millis(200);
-        loop {
-            // The version first: a change after it is applied again when announced, which
-            // is harmless (applying a move twice leaves the id listed once).
-            let version: redis::RedisResult<Option<u64>> = redis::cmd("GET")
-                .arg(self.0.keys.catalog_version())
-                .query_async(&mut self.redis())
-                .await;
-            let loaded = match version {
-                Ok(version) => store::load(&self.0.db)
-                    .await
-                    .map(|catalog| (version.unwrap_or(0), catalog)),
-                Err(err) => Err(err.into()),
-            };
-            match loaded {
-                Ok((version, catalog)) => {
-                    self.0.catalog.replace(catalog);
-                    self.0.catalog_version.fetch_max(version, Ordering::Relaxed);
-                    tracing::info!("catalogue reloaded after reconnecting to Redis");
-                    return;
-                }
-                Err(err) => {
-                    tracing::warn!(%err, "cannot reload the catalogue yet");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(10));
-                }
-            }
-        }
-    }
-
-    /// Registers this node's connections and members again (after Redis came back).
-    async fn reregister(&self) -> anyhow::Result<()> {
-        pairs::reregister(self).await?;
-        groups::reregister(self).await
-    }
-
-    async fn dispatch(&self, message: redis::Msg) {
-        let channel = message.get_channel_name().to_owned();
-        let payload = message.get_payload_bytes();
-        let keys = &self.0.keys;
-        if channel == keys.node_channel(&self.0.node) {
-            match serde_json::from_slice::<NodeMessage>(payload) {
-                Ok(request) => self.on_node_message(request).await,
-                Err(err) => tracing::warn!(%err, "unreadable message on this node's channel"),
-            }
-        } else if channel == keys.catalog_channel() {
-            self.on_catalog_change(payload);
-        } else if channel == keys.attached_channel() {
-            if let Ok(device) = std::str::from_utf8(payload).unwrap_or_default().parse() {
-                let _ = self.0.attached.send(device);
-            }
-        } else if let Some(group) = keys.group_of_channel(&channel) {
-            groups::on_envelope(self, &group, payload);
-        }
-    }
-
-    async fn on_node_message(&self, request: NodeMessage) {
-        match request {
-            NodeMessage::Outcome { req, outcome } => {
-                if let Some(waiting) = self.pending().remove(&req) {
-                    let _ = waiting.send(outcome);
-                }
-            }
-            NodeMessage::Deliver {
-                req,
-                reply_to,
-                peer,
-                wait,
-                frame,
-            } => {
-                // Answered from a task: a write that waits must not hold up this channel.
-                let broker = self.clone();
-                tokio::spawn(async move {
-                    let outcome = pairs::deliver_here(&broker, peer, wait, frame.into_message()).await;
-                    broker.answer(&reply_to, req, outcome).await;
-                });
-            }
-            NodeMessage::Member {
-                req,
-                reply_to,
-                group,
-                to,
-                frame,
-            } => {
-                let outcome = groups::deliver_to_member_here(self, &group, to, frame.into_message());
-                // Answered from a task, so that this channel's next message is not held up.
-                let broker = self.clone();
-                tokio::spawn(async move { broker.answer(&reply_to, req, outcome).await });
-            }
-            NodeMessage::Replaced { peer, holder } => pairs::on_replaced(self, peer, &holder).await,
-        }
-    }
-
-    /// A change announced as `{version}\n{json}`: applied if it is the next version; a
-    /// version further ahead means one was missed, so the catalogue is read again.
-    fn on_catalog_change(&self, payload: &[u8]) {
-        #[derive(serde::Deserialize)]
-        struct Announced {
-            node: String,
-            change: CatalogChange,
-        }
-        let parsed = std::str::from_utf8(payload).ok().and_then(|text| {
-            let (version, json) = text.split_once('\n')?;
-            Some((
-                version.parse::<u64>().ok()?,
-                serde_json::from_str::<Announced>(json).ok()?,
-            ))
-        });
-        let Some((version, announced)) = parsed else {
-            tracing::warn!("unreadable catalogue change");
-            return;
-        };
-        let last = self.0.catalog_version.load(Ordering::Relaxed);
-        if version <= last {
-            return;
-        }
-        if version > last + 1 {
-            tracing::warn!(last, version, "missed a catalogue change; reading the catalogue again");
-            tokio::spawn(self.clone().reload_catalog());
-            return;
-        }
-        // This node's own changes were applied when they were made.
-        if announced.node != self.0.node {
-            let CatalogChange { table, id, from, to } = announced.change;
-            self.0.catalog.apply(table, id, from, to);
-        }
-        self.0.catalog_version.store(version, Ordering::Relaxed);
-    }
-
-    /// Reads the catalogue again if its version stayed behind Redis's for two checks
-    /// (an announcement lost without the subscription dropping).
-    async fn check_catalog_version(&self) -> redis::RedisResult<()> {
-        let current: Option<u64> = redis::cmd("GET")
-            .arg(self.0.keys.catalog_version())
-            .query_async(&mut self.redis())
-            .await?;
-        let current = current.unwrap_or(0);
-        let last = self.0.catalog_version.load(Ordering::Relaxed);
-        let seen_before = self
-            .0
-            .catalog_behind
-            .swap(if current > last { current } else { 0 }, Ordering::Relaxed);
-        // Behind now, and still short of what was already there at the last check.
-        if current > last && seen_before > last {
-            tracing::warn!(last, current, "the catalogue stayed behind; reading it again");
-            tokio::spawn(self.clone().reload_catalog());
-        }
-        Ok(())
-    }
-
-    async fn announce(&self, payload: &str) -> redis::RedisResult<u64> {
-        METRICS.redis_round_trips.inc();
-        scripts::CATALOG_CHANGE
-            .key(self.0.keys.catalog_version())
-            .arg(self.0.keys.catalog_channel())
-            .arg(payload)
-            .invoke_async(&mut self.redis())
-            .await
     }
 
     fn pending(&self) -> MutexGuard<'_, HashMap<u64, oneshot::Sender<Outcome>>> {
