@@ -103,11 +103,11 @@ impl Application {
         };
         let state = AppState {
             catalog,
-            broker,
+            broker: broker.clone(),
             sessions,
             room_history: config.rooms.history,
             codes: PairingCodes::new(config.codes),
-            held: config.hold.map(HeldMessages::new),
+            held: config.hold.map(|policy| HeldMessages::new(policy, broker.clone())),
             content: ContentApi::new(db.clone(), config.admin_token),
             db,
             auth: config.auth_secret.as_ref().map(Auth::new),

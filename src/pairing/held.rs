@@ -41,6 +41,8 @@ pub struct HeldMessages(Arc<Inner>);
 
 struct Inner {
     policy: HoldPolicy,
+    /// For the expiry task: a display may be back without this node having heard.
+    broker: Arc<dyn Broker>,
     /// A queue for each UUID being worked on or holding messages; an empty one is
     /// removed by whoever empties it, while holding its lock.
     queues: SyncMutex<HashMap<DeviceId, Arc<Mutex<Queue>>>>,
@@ -68,9 +70,10 @@ struct Locked {
 }
 
 impl HeldMessages {
-    pub fn new(policy: HoldPolicy) -> Self {
+    pub fn new(policy: HoldPolicy, broker: Arc<dyn Broker>) -> Self {
         Self(Arc::new(Inner {
             policy,
+            broker,
             queues: SyncMutex::default(),
         }))
     }
@@ -195,6 +198,11 @@ impl HeldMessages {
             let mut locked = self.lock_device(device).await;
             let queue = &mut locked.guard;
             let now = Instant::now();
+            if queue.items.front().is_some_and(|held| held.expires_at <= now) {
+                // Before giving up on them: the display may be back on another node
+                // whose announcement never arrived.
+                flush(&mut queue.items, self.0.broker.as_ref(), device).await;
+            }
             while queue.items.front().is_some_and(|held| held.expires_at <= now) {
                 let held = queue.items.pop_front().expect("front exists");
                 METRICS.held.dec();
@@ -283,51 +291,74 @@ mod tests {
         Message::Text(Utf8Bytes::from_static(text))
     }
 
-    fn held() -> HeldMessages {
-        HeldMessages::new(HoldPolicy {
+    fn held(broker: &Arc<LocalBroker>) -> HeldMessages {
+        let policy = HoldPolicy {
             hold_for: Duration::from_secs(60),
             hold_max: 4,
-        })
+        };
+        HeldMessages::new(policy, broker.clone())
+    }
+
+    fn broker() -> Arc<LocalBroker> {
+        Arc::new(LocalBroker::new(Duration::from_millis(50), RoomPolicy::default()))
     }
 
     #[tokio::test]
     async fn queues_are_kept_only_while_something_is_held() {
-        let (held, broker) = (
-            held(),
-            LocalBroker::new(Duration::from_millis(50), RoomPolicy::default()),
-        );
+        let shared = broker();
+        let held = held(&shared);
+        let broker = shared.as_ref();
         let (controller, _controller_inbox) = outbox(8);
         let (display, mut display_inbox) = outbox(8);
         broker.attach(Peer::display(device(1)), display).await.unwrap();
-        let outcome = held.send_or_hold(&broker, device(1), draw("now"), &controller).await;
+        let outcome = held.send_or_hold(broker, device(1), draw("now"), &controller).await;
         assert_eq!(outcome.unwrap(), Outcome::Delivered);
         assert!(held.queues().is_empty(), "nothing held, nothing kept");
 
-        let outcome = held.send_or_hold(&broker, device(2), draw("later"), &controller).await;
+        let outcome = held.send_or_hold(broker, device(2), draw("later"), &controller).await;
         assert_eq!(outcome.unwrap(), Outcome::Held);
         assert_eq!(held.queues().len(), 1);
         let (display, mut second_inbox) = outbox(8);
         broker.attach(Peer::display(device(2)), display).await.unwrap();
-        held.release(&broker, device(2)).await;
+        held.release(broker, device(2)).await;
         assert!(matches!(second_inbox.try_next(), Some(Outgoing::Message(message, _)) if message == draw("later")));
         assert!(matches!(display_inbox.try_next(), Some(Outgoing::Message(message, _)) if message == draw("now")));
     }
 
     #[tokio::test]
     async fn a_display_attaching_holds_its_queue_but_not_the_others() {
-        let (held, broker) = (
-            held(),
-            LocalBroker::new(Duration::from_millis(50), RoomPolicy::default()),
-        );
+        let shared = broker();
+        let held = held(&shared);
+        let broker = shared.as_ref();
         let (controller, _inbox) = outbox(8);
         let release = held.lock(device(1)).await;
         // Another UUID's draw is not held up by the attaching display.
         let other = tokio::time::timeout(
             Duration::from_secs(1),
-            held.send_or_hold(&broker, device(2), draw("x"), &controller),
+            held.send_or_hold(broker, device(2), draw("x"), &controller),
         )
         .await;
         assert!(other.is_ok(), "another UUID waited for the attaching display");
         release.finish();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_display_back_unannounced_gets_its_draws_instead_of_an_expiry() {
+        let shared = broker();
+        let held = held(&shared);
+        let broker = shared.as_ref();
+        let (controller, mut controller_inbox) = outbox(8);
+        let outcome = held.send_or_hold(broker, device(3), draw("held"), &controller).await;
+        assert_eq!(outcome.unwrap(), Outcome::Held);
+        // The display comes back, and nobody tells the held queue.
+        let (display, mut display_inbox) = outbox(8);
+        broker.attach(Peer::display(device(3)), display).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(61)).await;
+        assert!(matches!(display_inbox.try_next(), Some(Outgoing::Message(message, _)) if message == draw("held")));
+        assert!(
+            controller_inbox.try_next().is_none(),
+            "no `expired` for a delivered draw"
+        );
+        assert!(held.queues().is_empty());
     }
 }
