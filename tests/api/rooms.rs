@@ -106,7 +106,9 @@ async fn rooms_are_separate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_senders_give_every_member_the_same_gapless_sequence() {
     const MEMBERS: usize = 8;
-    const EACH: usize = 25;
+    // 120 messages per member: fewer than a member's queue holds (165), so a member
+    // whose task is starved on a loaded machine is not closed as a slow consumer.
+    const EACH: usize = 15;
     let app = spawn_default(Backend::Sqlite).await;
     let mut members = Vec::new();
     for _ in 0..MEMBERS {
@@ -387,8 +389,10 @@ async fn a_member_that_stops_reading_is_closed_and_the_others_go_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_room_of_two_hundred_members_hears_every_message_in_order() {
-    const MEMBERS: usize = 200;
+async fn a_room_of_a_hundred_and_fifty_members_hears_every_message_in_order() {
+    // The first member is told of 149 joins, then 10 messages: fewer than its queue holds
+    // (165), however late its connection's task gets to run on a loaded machine.
+    const MEMBERS: usize = 150;
     let app = spawn_default(Backend::Sqlite).await;
     let mut members = Vec::with_capacity(MEMBERS);
     for _ in 0..MEMBERS {
