@@ -469,7 +469,7 @@ async fn a_killed_node_is_forgotten_within_three_heartbeats() {
     assert!(refused, "the dead node's display still counted after 3 s");
     let elapsed = killed.elapsed();
     assert!(
-        elapsed < Duration::from_millis(3 * 300 + 500),
+        elapsed < Duration::from_millis(3 * 300 + 1500),
         "within 3 heartbeats (+ margin): {elapsed:?}"
     );
     // The janitor tells the room the dead node's member left.
