@@ -90,7 +90,10 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        // The nodes are killed when dropped; their keys are removed here.
+        // The nodes go first (killed as they are dropped), so that none writes a key
+        // again after the clean-up below.
+        self.nodes.clear();
+        std::thread::sleep(Duration::from_millis(100));
         if let Ok(client) = redis::Client::open(self.redis_url.as_str()) {
             if let Ok(mut redis) = client.get_connection() {
                 let keys: Vec<String> = redis::cmd("KEYS")
