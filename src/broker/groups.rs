@@ -46,7 +46,7 @@ struct Slot {
 /// For a member that saw up to `since`, in a group whose last message is `seq` and which
 /// keeps its last `retained` messages: whether every message it missed is still kept,
 /// and how many of the kept ones to skip before the replay.
-pub fn missed_since(seq: u64, retained: usize, since: u64) -> (bool, usize) {
+fn missed_since(seq: u64, retained: usize, since: u64) -> (bool, usize) {
     // Saturating: a history longer than its counter (state lost in Redis) is not trusted.
     let first_retained = (seq + 1).saturating_sub(retained as u64);
     let recovered = since <= seq && since + 1 >= first_retained;
@@ -57,6 +57,20 @@ pub fn missed_since(seq: u64, retained: usize, since: u64) -> (bool, usize) {
         0
     };
     (recovered, skip)
+}
+
+/// What a member joining with `since` is told and replayed, from a group whose last
+/// message is `seq` and which keeps `history` (oldest first): whether nothing it missed is
+/// gone, and the kept messages after `since` (all of them when some are gone).
+pub fn replay<'a, T: Clone + 'a>(
+    seq: u64,
+    history: impl IntoIterator<Item = &'a T, IntoIter: ExactSizeIterator>,
+    since: Option<u64>,
+) -> (Option<bool>, Vec<T>) {
+    let Some(since) = since else { return (None, Vec::new()) };
+    let history = history.into_iter();
+    let (recovered, skip) = missed_since(seq, history.len(), since);
+    (Some(recovered), history.skip(skip).cloned().collect())
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -107,13 +121,7 @@ impl LocalGroups {
             welcome,
             notice,
         } = joining;
-        let (recovered, missed) = match since {
-            Some(since) => {
-                let (recovered, skip) = missed_since(state.seq, state.history.len(), since);
-                (Some(recovered), state.history.iter().skip(skip).cloned().collect())
-            }
-            None => (None, Vec::new()),
-        };
+        let (recovered, missed) = replay(state.seq, &state.history, since);
         if let Some(welcome) = welcome {
             let roster = Roster {
                 others: state.others(),

@@ -125,23 +125,20 @@ async fn create<T: Content>(
     let stored = fetch::<T>(&mut *tx, id).await?.ok_or_else(|| not_found::<T>(id))?;
     tx.commit().await?;
     let to = Some(row.difficulty());
-    changed(
-        &app,
-        CatalogChange {
-            table: T::TABLE,
-            id,
-            from: None,
-            to,
-        },
-    )
-    .await;
+    changed::<T>(&app, id, None, to).await;
     let location = format!("{}/{id}", collection_path::<T>());
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(stored)))
 }
 
 /// Applies a write to this node's catalogue at once and tells the other nodes.
-async fn changed(app: &AppState, change: CatalogChange) {
-    app.catalog.apply(change.table, change.id, change.from, change.to);
+async fn changed<T: Content>(app: &AppState, id: i32, from: Option<i32>, to: Option<i32>) {
+    app.catalog.apply(T::TABLE, id, from, to);
+    let change = CatalogChange {
+        table: T::TABLE,
+        id,
+        from,
+        to,
+    };
     app.broker.catalog_changed(change).await;
 }
 
@@ -183,16 +180,7 @@ async fn replace<T: Content>(
     let stored = fetch::<T>(&mut *tx, id).await?.ok_or_else(|| not_found::<T>(id))?;
     tx.commit().await?;
     let to = Some(row.difficulty());
-    changed(
-        &app,
-        CatalogChange {
-            table: T::TABLE,
-            id,
-            from: before,
-            to,
-        },
-    )
-    .await;
+    changed::<T>(&app, id, before, to).await;
     Ok(Json(stored))
 }
 
@@ -208,15 +196,6 @@ async fn remove<T: Content>(State(app): State<AppState>, _: Admin, RowId(id): Ro
     let Some(before) = before else {
         return Err(not_found::<T>(id));
     };
-    changed(
-        &app,
-        CatalogChange {
-            table: T::TABLE,
-            id,
-            from: before,
-            to: None,
-        },
-    )
-    .await;
+    changed::<T>(&app, id, before, None).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::members::{Member, Pending, hand_over, push_to_local};
 use super::wire::{Envelope, Frame, Keys, NodeMessage, Outcome};
 use super::{RedisBroker, scripts, unavailable};
-use crate::broker::groups::missed_since;
+use crate::broker::groups::replay;
 use crate::broker::{Group, Joining, Publication, Roster, SendError, Unavailable};
 use crate::metrics::METRICS;
 use crate::protocol::ClientId;
@@ -117,13 +117,7 @@ pub async fn join(broker: &RedisBroker, group: &Group, joining: Joining) -> Resu
     let Some(member) = all.get_mut(group).and_then(|group| group.get_mut(&id)) else {
         return Ok(());
     };
-    let (recovered, replay) = match since {
-        Some(since) => {
-            let (recovered, skip) = missed_since(snapshot.seq, snapshot.history.len(), since);
-            (Some(recovered), snapshot.history.iter().skip(skip).cloned().collect())
-        }
-        None => (None, Vec::new()),
-    };
+    let (recovered, replayed) = replay(snapshot.seq, &snapshot.history, since);
     if let Some(welcome) = welcome {
         let roster = Roster {
             others: snapshot.others,
@@ -132,7 +126,7 @@ pub async fn join(broker: &RedisBroker, group: &Group, joining: Joining) -> Resu
         };
         let _ = outbox.push(welcome(&roster));
     }
-    for message in replay {
+    for message in replayed {
         let _ = outbox.push(Message::Text(message.into()));
     }
     member.cursor = snapshot.event;

@@ -109,33 +109,19 @@ pub async fn attach(broker: &RedisBroker, peer: Peer, outbox: Outbox) -> Result<
 pub async fn detach(broker: &RedisBroker, peer: Peer, generation: Generation) {
     let shared = broker.shared();
     shared.local.detach(peer, generation).await;
-    let code_of = match peer.role {
-        Role::Display => shared.keys.code_of(&peer.device.to_string()),
-        Role::Controller => String::new(),
-    };
-    let mut redis = broker.redis();
-    METRICS.redis_round_trips.inc();
-    let result: redis::RedisResult<i64> = scripts::DETACH
-        .key(shared.keys.peer(peer))
-        .key(shared.keys.node_peers(&shared.node))
-        .key(code_of)
-        .arg(holder_of(&shared.node, generation))
-        .arg(index_entry(peer))
-        .arg(shared.keys.code(""))
-        .invoke_async(&mut redis)
-        .await;
-    if let Err(err) = result {
-        // Not fatal: once this node re-registers or dies, the key is put right.
+    // Only this generation (or an older one of this node, long gone) is let go of.
+    if let Err(err) = forget_for(broker, &shared.node, peer, generation.0 + 1).await {
+        // Not fatal: the node's periodic repair lets go of it later.
         tracing::debug!(%err, "could not release an address in Redis");
     }
 }
 
-/// The node and generation holding `peer`, if that node is alive.
-pub async fn holder(broker: &RedisBroker, peer: Peer) -> Result<Option<(String, u64)>, Unavailable> {
+/// The node holding `peer`, if that node is alive.
+pub async fn holder(broker: &RedisBroker, peer: Peer) -> Result<Option<String>, Unavailable> {
     let shared = broker.shared();
     if shared.local.is_online(peer).await? {
         // A newer holder elsewhere would have closed this one already (Replaced).
-        return Ok(Some((shared.node.clone(), 0)));
+        return Ok(Some(shared.node.clone()));
     }
     let mut redis = broker.redis();
     METRICS.redis_round_trips.inc();
@@ -145,9 +131,7 @@ pub async fn holder(broker: &RedisBroker, peer: Peer) -> Result<Option<(String, 
         .invoke_async(&mut redis)
         .await
         .map_err(unavailable)?;
-    Ok(holder
-        .split_once('/')
-        .and_then(|(node, generation)| Some((node.to_owned(), generation.parse().ok()?))))
+    Ok(holder.split_once('/').map(|(node, _)| node.to_owned()))
 }
 
 /// Delivers to `to` wherever it is connected.
@@ -159,7 +143,7 @@ pub async fn send(broker: &RedisBroker, to: Peer, message: Message, wait: Wait) 
             Wait::Queued => shared.local.post(to, message).await,
         };
     }
-    let Some((node, _)) = holder(broker, to).await? else {
+    let Some(node) = holder(broker, to).await? else {
         return Err(SendError::Offline);
     };
     if node == shared.node {

@@ -102,26 +102,9 @@ return previous
     )
 });
 
-/// Lets go of a pairing address if `holder` still holds it; with a display, its pairing
-/// code goes too. KEYS: peer, node's peer index, code-of. ARGV: holder, index entry,
-/// code key prefix. Returns 1 if it let go.
-pub static DETACH: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r#"
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SREM', KEYS[2], ARGV[2])
-redis.call('DEL', KEYS[1])
-if KEYS[3] ~= '' then
-  local code = redis.call('GET', KEYS[3])
-  if code then redis.call('DEL', KEYS[3], ARGV[3] .. code) end
-end
-return 1
-"#,
-    )
-});
-
-/// Forgets a pairing address held by a node whose connection is gone (a dead node's, or
-/// one whose release failed): only if that node still holds it. KEYS: peer, the node's
+/// Lets go of a pairing address held by a node whose connection is gone (a connection
+/// ending, a dead node's, or one whose release failed), with a display's pairing code:
+/// only if that node still holds it. KEYS: peer, the node's
 /// peer index, code-of ('' for a controller). ARGV: node, index entry, code key prefix,
 /// generation limit: only a generation below it is forgotten (newer ones were attaching
 /// when the node listed what it holds).
