@@ -2,7 +2,7 @@
 //! every member sees in one order without gaps, and recovery with `?since=`.
 
 use futures_util::SinkExt;
-use pairlink::broker::RoomPolicy;
+use pairlink::backplane::RoomPolicy;
 use pairlink::db::Backend;
 use pairlink::session::Limits;
 use serde_json::{Value, json};
