@@ -74,6 +74,7 @@ impl Application {
                     patience,
                     write_timeout,
                     config.rooms,
+                    config.codes.guesses,
                     catalog.clone(),
                     db.clone(),
                 )
@@ -81,7 +82,7 @@ impl Application {
                 redis = Some(connected.clone());
                 Arc::new(connected)
             }
-            None => Arc::new(Solo::new(config.rooms)),
+            None => Arc::new(Solo::new(config.rooms, config.codes.guesses)),
         };
         let hub = Hub::new(backplane, patience, &tasks);
         if let Some(redis) = redis {

@@ -24,7 +24,7 @@ use crate::content::AdminToken;
 use crate::db::DatabaseUrl;
 use crate::origins::AllowedOrigin;
 use crate::pairing::codes::{CodePolicy, PublicUrl};
-use crate::pairing::guesses::GuessLimit;
+use crate::backplane::guesses::GuessLimit;
 use crate::pairing::held::HoldPolicy;
 use crate::session::{Limits, RateLimit};
 use crate::telemetry::LogFormat;

@@ -6,7 +6,8 @@
 //! - `GET /api/pairings/code/{code}/qr.svg`: a QR code of the join URL.
 //! - `GET /ws/join/{code}`: connects a controller, exactly as `/ws/difficulty/android/{uuid}`.
 //!
-//! Lookups are limited per client address ([`GuessGuard`]).
+//! Lookups are limited per client address, across nodes
+//! ([`crate::backplane::guesses`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,7 +23,8 @@ use qrcode::QrCode;
 use qrcode::render::svg;
 use serde::Serialize;
 
-use super::guesses::{GuessGuard, GuessLimit};
+use crate::backplane::guesses::GuessLimit;
+use crate::metrics::METRICS;
 use crate::auth::{self, Scope, Token};
 use crate::listener::OverTls;
 use crate::protocol::pairing::PairingCode;
@@ -60,19 +62,11 @@ impl Default for CodePolicy {
 #[derive(Debug)]
 pub struct PairingCodes {
     policy: CodePolicy,
-    guard: GuessGuard,
 }
 
 impl PairingCodes {
     pub fn new(policy: CodePolicy) -> Arc<Self> {
-        Arc::new(Self {
-            guard: GuessGuard::new(policy.guesses),
-            policy,
-        })
-    }
-
-    pub fn guard(&self) -> &GuessGuard {
-        &self.guard
+        Arc::new(Self { policy })
     }
 }
 
@@ -150,9 +144,10 @@ async fn issue(Path(uuid): Path<String>, State(app): State<AppState>, token: Tok
 /// that answers the request.
 #[allow(clippy::result_large_err)]
 async fn resolve(app: &AppState, code: &str, client: SocketAddr) -> Result<(PairingCode, DeviceId), Response> {
-    let attempt = match app.codes.guard.attempt(client.ip()) {
-        Ok(attempt) => attempt,
-        Err(retry_after) => {
+    let backplane = app.hub.backplane();
+    let attempt = match backplane.attempt_guess(client.ip()).await {
+        Ok(Ok(attempt)) => attempt,
+        Ok(Err(retry_after)) => {
             let seconds = retry_after.as_secs().max(1);
             let mut refusal = refuse(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -162,13 +157,14 @@ async fn resolve(app: &AppState, code: &str, client: SocketAddr) -> Result<(Pair
             refusal.headers_mut().insert(header::RETRY_AFTER, seconds.into());
             return Err(refusal);
         }
+        Err(unavailable) => return Err(refuse_unavailable(&unavailable)),
     };
     let found = match code.parse::<PairingCode>() {
         Ok(code) => match app.hub.resolve_code(code).await {
             Ok(device) => device.map(|device| (code, device)),
             Err(unavailable) => {
                 // Not the client's miss: it could not be looked up.
-                attempt.hit();
+                backplane.give_back_guess(attempt).await;
                 return Err(refuse_unavailable(&unavailable));
             }
         },
@@ -176,14 +172,17 @@ async fn resolve(app: &AppState, code: &str, client: SocketAddr) -> Result<(Pair
     };
     match found {
         Some(found) => {
-            attempt.hit();
+            backplane.give_back_guess(attempt).await;
             Ok(found)
         }
-        None => Err(refuse(
-            StatusCode::NOT_FOUND,
-            ErrorCode::UnknownCode,
-            "no live pairing code is that one (it may have expired, or its display disconnected)".to_owned(),
-        )),
+        None => {
+            METRICS.code_misses.inc();
+            Err(refuse(
+                StatusCode::NOT_FOUND,
+                ErrorCode::UnknownCode,
+                "no live pairing code is that one (it may have expired, or its display disconnected)".to_owned(),
+            ))
+        }
     }
 }
 

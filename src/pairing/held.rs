@@ -348,7 +348,7 @@ mod tests {
 
     fn setup() -> (HeldDraws, Arc<Hub>) {
         let tasks = Tasks::new();
-        let solo = Arc::new(Solo::new(RoomPolicy::default()));
+        let solo = Arc::new(Solo::new(RoomPolicy::default(), Default::default()));
         let hub = Hub::new(solo, Duration::from_millis(50), &tasks);
         let policy = HoldPolicy {
             hold_for: Duration::from_secs(60),

@@ -7,7 +7,6 @@
 //! reachable; one connection per role and UUID, the newer replacing the older.
 
 pub mod codes;
-pub mod guesses;
 pub mod held;
 
 use std::sync::Arc;
