@@ -10,7 +10,7 @@ use crate::backplane::guesses::GuessLimit;
 use crate::backplane::redis::RedisSettings;
 use crate::content::AdminToken;
 use crate::db::DatabaseUrl;
-use crate::hub::held::HoldPolicy;
+use crate::held::HoldPolicy;
 use crate::origins::AllowedOrigin;
 use crate::session::Limits;
 use crate::tls::TlsConfig;

@@ -24,7 +24,7 @@ use crate::config::ServeConfig;
 use crate::config::{CodePolicy, PublicUrl};
 use crate::content::AdminToken;
 use crate::db::DatabaseUrl;
-use crate::hub::held::HoldPolicy;
+use crate::held::HoldPolicy;
 use crate::origins::AllowedOrigin;
 use crate::session::{Limits, RateLimit};
 use crate::telemetry::LogFormat;

@@ -8,7 +8,6 @@
 //! the same with either (Centrifugo's hub and broker are split the same way).
 
 mod groups;
-pub mod held;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

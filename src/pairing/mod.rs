@@ -31,7 +31,7 @@ use crate::session::outbox::Outbox;
 use crate::session::{Handler, Upgrade, error_message, refuse, refuse_unavailable, require_upgrade};
 use crate::state::AppState;
 
-use crate::hub::held::{self, HeldDraws, NotHeld, Outcome};
+use crate::held::{self, HeldDraws, NotHeld, Outcome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
