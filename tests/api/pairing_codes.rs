@@ -23,12 +23,46 @@ pub fn decode_qr(svg: &str) -> String {
     pixmap.fill(resvg::tiny_skia::Color::WHITE);
     resvg::render(&tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
     let (width, height) = (pixmap.width() as usize, pixmap.height() as usize);
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+    decode_grey(width, height, |x, y| {
         pixmap.pixel(x as u32, y as u32).map_or(255, |p| p.red())
-    });
+    })
+}
+
+/// Decodes the one QR code in a greyscale picture.
+fn decode_grey(width: usize, height: usize, pixel: impl FnMut(usize, usize) -> u8) -> String {
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, pixel);
     let grids = image.detect_grids();
     assert_eq!(grids.len(), 1, "one QR code in the picture");
     grids[0].decode().expect("the QR code decodes").1
+}
+
+/// Decodes a PNG as Unity's `Texture2D.LoadImage` would have to: 8-bit, not interlaced,
+/// greyscale or RGB. Returns its side in pixels and the QR code's text.
+pub fn decode_png_qr(file: &[u8]) -> (u32, String) {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(file))
+        .read_info()
+        .expect("a PNG");
+    let info = reader.info().clone();
+    assert_eq!(info.bit_depth, png::BitDepth::Eight);
+    assert!(!info.interlaced);
+    let channels = match info.color_type {
+        png::ColorType::Grayscale => 1,
+        png::ColorType::Rgb => 3,
+        other => panic!("{other:?} is not what the QR code is promised in"),
+    };
+    assert_eq!(info.width, info.height, "square");
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    reader.next_frame(&mut pixels).unwrap();
+    let width = info.width as usize;
+    let text = decode_grey(width, info.height as usize, |x, y| pixels[(y * width + x) * channels]);
+    (info.width, text)
+}
+
+/// A GET whose body may be binary.
+async fn get_bytes(app: &TestApp, path: &str) -> reqwest::Response {
+    reqwest::get(format!("http://{}{path}", app.addr))
+        .await
+        .expect("the server answers")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -43,6 +77,7 @@ async fn a_connected_display_gets_one_live_code_that_leads_to_its_uuid() {
     assert_eq!(code.len(), 6);
     assert!(code.bytes().all(|b| CODE_ALPHABET.contains(&b)), "{code}");
     assert_eq!(body["uuid"], UUID);
+    assert_eq!(body["join_url"], format!("ws://{}/ws/join/{code}", app.addr));
     let expires_at = humantime::parse_rfc3339(body["expires_at"].as_str().unwrap()).unwrap();
     let ttl = expires_at.duration_since(SystemTime::now()).unwrap();
     assert!(
@@ -71,16 +106,29 @@ async fn the_qr_code_holds_the_join_url() {
     let reply = http(&app, "GET", &format!("/api/pairings/code/{code}/qr.svg")).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), Some("image/svg+xml"));
-    assert_eq!(decode_qr(&reply.body), format!("ws://{}/ws/join/{code}", app.addr));
+    let join_url = format!("ws://{}/ws/join/{code}", app.addr);
+    assert_eq!(decode_qr(&reply.body), join_url);
+
+    let png = get_bytes(&app, &format!("/api/pairings/code/{}/qr.png", code.to_lowercase())).await;
+    assert_eq!(png.status(), 200);
+    assert_eq!(png.headers()["content-type"], "image/png");
+    let (side, text) = decode_png_qr(&png.bytes().await.unwrap());
+    assert_eq!(text, join_url);
+    assert!((256..=512).contains(&side), "a small picture: {side} pixels");
 
     let public = spawn(Setup::new(Backend::Sqlite).config(|config| {
         config.codes.public_url = Some("https://play.example.com/".parse().unwrap());
     }))
     .await;
     let _display = public.display(UUID).await;
-    let code = issue(&public, UUID).await.json()["code"].as_str().unwrap().to_owned();
+    let issued = issue(&public, UUID).await.json();
+    let code = issued["code"].as_str().unwrap().to_owned();
+    let join_url = format!("wss://play.example.com/ws/join/{code}");
+    assert_eq!(issued["join_url"], join_url.as_str());
     let reply = http(&public, "GET", &format!("/api/pairings/code/{code}/qr.svg")).await;
-    assert_eq!(decode_qr(&reply.body), format!("wss://play.example.com/ws/join/{code}"));
+    assert_eq!(decode_qr(&reply.body), join_url);
+    let png = get_bytes(&public, &format!("/api/pairings/code/{code}/qr.png")).await;
+    assert_eq!(decode_png_qr(&png.bytes().await.unwrap()).1, join_url);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -138,7 +186,7 @@ async fn codes_end_with_their_display_or_their_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_address_that_guesses_too_often_is_refused_even_for_live_codes() {
-    let app = spawn(Setup::new(Backend::Sqlite).config(|config| config.codes.guesses = "3/1m".parse().unwrap())).await;
+    let app = spawn(Setup::new(Backend::Sqlite).config(|config| config.codes.guesses = "4/1m".parse().unwrap())).await;
     let _display = app.display(UUID).await;
     let live = issue(&app, UUID).await.json()["code"].as_str().unwrap().to_owned();
     let guesser: IpAddr = [127, 0, 0, 2].into();
@@ -148,6 +196,7 @@ async fn an_address_that_guesses_too_often_is_refused_even_for_live_codes() {
     for path in [
         "/api/pairings/code/AAAAAA",
         "/api/pairings/code/0OIL1x/qr.svg",
+        "/api/pairings/code/CCCCCC/qr.png",
         "/ws/join/BBBBBB",
     ] {
         let reply = http_from(guesser, &app, "GET", path).await;
@@ -164,6 +213,11 @@ async fn an_address_that_guesses_too_often_is_refused_even_for_live_codes() {
     );
     let retry_after: u64 = refused.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after));
+    let refused = http_from(guesser, &app, "GET", &format!("/api/pairings/code/{live}/qr.png")).await;
+    assert_eq!(
+        (refused.status, refused.json()["code"].as_str()),
+        (429, Some("too_many_guesses"))
+    );
     // Another address is not affected.
     assert_eq!(
         http_from(neighbour, &app, "GET", &format!("/api/pairings/code/{live}"))
