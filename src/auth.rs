@@ -22,7 +22,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::{DeviceId, ErrorCode, Role, RoomName};
-use crate::session::refuse;
+use crate::session::refusal::Refusal;
 
 /// The shortest secret accepted: HS256 keys shorter than the hash add no strength, and
 /// short ones can be brute-forced from a single token.
@@ -240,10 +240,16 @@ fn bearer(value: &str) -> Option<&str> {
 /// Refuses with 401 unless auth is off or `token` opens `scope`.
 #[allow(clippy::result_large_err)]
 pub fn require(auth: Option<&Auth>, token: &Token, scope: Scope) -> Result<(), Response> {
+    authorize(auth, token, scope).map_err(Refusal::into_http)
+}
+
+/// [`require`] for a handler that answers v2 clients in-band: the 401 (4401) as a
+/// [`Refusal`] to [`Refusal::respond`] with.
+pub fn authorize(auth: Option<&Auth>, token: &Token, scope: Scope) -> Result<(), Refusal> {
     let Some(auth) = auth else { return Ok(()) };
     auth.check(token.0.as_deref(), &scope).map_err(|err| {
         tracing::debug!(%err, "refusing a connection without a valid token");
-        refuse(StatusCode::UNAUTHORIZED, err.code(), err.to_string())
+        Refusal::new(StatusCode::UNAUTHORIZED, err.code(), err.to_string())
     })
 }
 

@@ -29,7 +29,8 @@ use crate::broker::{SendError, Unavailable};
 use crate::listener::OverTls;
 use crate::protocol::pairing::PairingCode;
 use crate::protocol::{DeviceId, ErrorCode, Role};
-use crate::session::{Upgrade, refuse};
+use crate::session::Upgrade;
+use crate::session::refusal::{Refusal, Version};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -149,38 +150,36 @@ async fn issue(
             join_url: join_url(app.codes.policy.public_url.as_ref(), &headers, over_tls, issued.code),
         })
         .into_response(),
-        Err(err) => not_issued(err),
+        Err(err) => not_issued(err).into_http(),
     }
 }
 
 /// Why no code was issued: the display is not connected (409), or with `--redis-url`
 /// Redis could not be asked (503, as every other refusal for that reason: retry).
-fn not_issued(err: SendError) -> Response {
+fn not_issued(err: SendError) -> Refusal {
     match err {
-        SendError::Unavailable => Unavailable("Redis cannot be reached".to_owned()).refusal(),
-        SendError::Offline | SendError::SlowConsumer => refuse(
+        SendError::Unavailable => Refusal::from(&Unavailable("Redis cannot be reached".to_owned())),
+        SendError::Offline | SendError::SlowConsumer => Refusal::new(
             StatusCode::CONFLICT,
             ErrorCode::DisplayOffline,
-            "codes are issued to connected displays; connect the display for this UUID first".to_owned(),
+            "codes are issued to connected displays; connect the display for this UUID first",
         ),
     }
 }
 
 /// The UUID behind `code`, counting a miss against the client's address; or the 404/429
-/// that answers the request.
-#[allow(clippy::result_large_err)]
-async fn resolve(app: &AppState, code: &str, client: SocketAddr) -> Result<(PairingCode, DeviceId), Response> {
+/// (4404/4429 in-band) that refuses the request.
+async fn resolve(app: &AppState, code: &str, client: SocketAddr) -> Result<(PairingCode, DeviceId), Refusal> {
     let attempt = match app.codes.guard.attempt(client.ip()) {
         Ok(attempt) => attempt,
         Err(retry_after) => {
             let seconds = retry_after.as_secs().max(1);
-            let mut refusal = refuse(
+            return Err(Refusal::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 ErrorCode::TooManyGuesses,
                 format!("too many unknown codes from this address; retry in {seconds} s"),
-            );
-            refusal.headers_mut().insert(header::RETRY_AFTER, seconds.into());
-            return Err(refusal);
+            )
+            .with_retry_after(seconds));
         }
     };
     let found = match code.parse::<PairingCode>() {
@@ -189,7 +188,7 @@ async fn resolve(app: &AppState, code: &str, client: SocketAddr) -> Result<(Pair
             Err(unavailable) => {
                 // Not the client's miss: it could not be looked up.
                 attempt.hit();
-                return Err(unavailable.refusal());
+                return Err(Refusal::from(&unavailable));
             }
         },
         Err(_) => None,
@@ -199,10 +198,10 @@ async fn resolve(app: &AppState, code: &str, client: SocketAddr) -> Result<(Pair
             attempt.hit();
             Ok(found)
         }
-        None => Err(refuse(
+        None => Err(Refusal::new(
             StatusCode::NOT_FOUND,
             ErrorCode::UnknownCode,
-            "no live pairing code is that one (it may have expired, or its display disconnected)".to_owned(),
+            "no live pairing code is that one (it may have expired, or its display disconnected)",
         )),
     }
 }
@@ -215,7 +214,7 @@ async fn lookup(
 ) -> Response {
     match resolve(&app, &code, client).await {
         Ok((code, uuid)) => Json(LookupBody { code, uuid }).into_response(),
-        Err(refusal) => refusal,
+        Err(refusal) => refusal.into_http(),
     }
 }
 
@@ -253,7 +252,7 @@ async fn join_qr(
     headers: &HeaderMap,
     over_tls: bool,
 ) -> Result<QrCode, Response> {
-    let (code, _) = resolve(app, code, client).await?;
+    let (code, _) = resolve(app, code, client).await.map_err(Refusal::into_http)?;
     let url = join_url(app.codes.policy.public_url.as_ref(), headers, over_tls, code);
     // The host and the public URL are length-limited, so the URL always fits.
     Ok(QrCode::new(url.as_bytes()).expect("a join URL of at most ~800 bytes fits in a QR code"))
@@ -329,16 +328,17 @@ pub fn join_url(public_url: Option<&PublicUrl>, headers: &HeaderMap, over_tls: b
     format!("{base}/ws/join/{code}")
 }
 
-/// `GET /ws/join/{code}`: a controller joining by code.
+/// `GET /ws/join/{code}`: a controller joining by code. A v2 client is refused in-band.
 async fn join(
     Path(code): Path<String>,
     State(app): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    version: Version,
     upgrade: Upgrade,
 ) -> Response {
     match resolve(&app, &code, client).await {
         Ok((_, device)) => super::connect_controller(app, device, upgrade).await,
-        Err(refusal) => refusal,
+        Err(refusal) => refusal.respond(version, upgrade),
     }
 }
 
@@ -370,9 +370,16 @@ mod tests {
     #[test]
     fn a_code_that_could_not_be_asked_for_is_503_not_offline() {
         let unavailable = not_issued(SendError::Unavailable);
-        assert_eq!(unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            (unavailable.status, unavailable.code),
+            (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::BrokerUnavailable)
+        );
         for offline in [SendError::Offline, SendError::SlowConsumer] {
-            assert_eq!(not_issued(offline).status(), StatusCode::CONFLICT);
+            let refusal = not_issued(offline);
+            assert_eq!(
+                (refusal.status, refusal.code),
+                (StatusCode::CONFLICT, ErrorCode::DisplayOffline)
+            );
         }
     }
 

@@ -8,6 +8,7 @@ use pairlink::db::Backend;
 use pairlink::protocol::pairing::CODE_ALPHABET;
 
 use crate::helpers::*;
+use crate::schema;
 
 const UUID: &str = "a4b3c2d1-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
 
@@ -138,7 +139,8 @@ async fn a_controller_joins_by_code_exactly_as_by_uuid() {
     let code = issue(&app, UUID).await.json()["code"].as_str().unwrap().to_lowercase();
     let mut controller = connect(&app.ws_url(&format!("/ws/join/{code}"))).await.expect("joins");
     send_text(&mut controller, r#"{"difficulty":1}"#).await;
-    assert!(next_json(&mut display).await["quiz_id"].is_array());
+    let draw = next_json(&mut display).await;
+    schema::assert_message("v1.draw", &draw);
     assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
     // It is the UUID's controller: a controller connecting by UUID replaces it.
     let _by_uuid = app.controller(UUID).await;
@@ -150,7 +152,10 @@ async fn codes_end_with_their_display_or_their_time() {
     let app = spawn(Setup::new(Backend::Sqlite).config(|config| config.codes.ttl = Duration::from_millis(300))).await;
     let (status, body) = (issue(&app, UUID).await.status, issue(&app, UUID).await.json());
     assert_eq!((status, body["code"].as_str()), (409, Some("display_offline")));
-    assert_eq!(issue(&app, "not-a-uuid").await.status, 400);
+    schema::assert_message("HttpRefusal", &body);
+    let invalid = issue(&app, "not-a-uuid").await;
+    assert_eq!(invalid.status, 400);
+    schema::assert_message("HttpRefusal", &invalid.json());
 
     let mut display = app.display(UUID).await;
     let code = issue(&app, UUID).await.json()["code"].as_str().unwrap().to_owned();
@@ -163,6 +168,7 @@ async fn codes_end_with_their_display_or_their_time() {
     );
     let (status, body) = refusal(&app.ws_url(&format!("/ws/join/{code}"))).await;
     assert_eq!((status, body["code"].as_str()), (404, Some("unknown_code")));
+    schema::assert_message("HttpRefusal", &body);
 
     let _display = app.display(UUID).await;
     let code = issue(&app, UUID).await.json()["code"].as_str().unwrap().to_owned();
