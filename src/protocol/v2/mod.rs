@@ -168,6 +168,16 @@ impl<'a> Request<'a> {
     }
 }
 
+/// Only the `id` of a v2 text frame, when it has a valid one: for answering a message
+/// that is refused without being read (beyond `--rate-limit`) with its id.
+pub fn read_id(text: &str) -> Option<RequestId> {
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    let envelope: Envelope<'_> = serde_json::from_str(text).ok()?;
+    RequestId::read(envelope.id?)
+}
+
 /// The text of a JSON string, borrowed when it has no escapes.
 fn unquoted(raw: &str) -> Option<Cow<'_, str>> {
     let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
@@ -277,6 +287,21 @@ mod tests {
                 (ErrorCode::InvalidDifficulty, Some(9.into())),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn the_id_alone_can_be_read_from_any_request() {
+        assert_eq!(read_id(r#"{"type":"relay","data":[1],"id":"r1"}"#), Some("r1".into()));
+        assert_eq!(read_id(r#"{"type":"nonsense","id":4}"#), Some(4.into()));
+        for none in [
+            r#"{"type":"ping"}"#,
+            r#"{"id":1.5}"#,
+            "[1]",
+            "not json",
+            r#"{"id":1} x"#,
+        ] {
+            assert_eq!(read_id(none), None, "{none}");
         }
     }
 
