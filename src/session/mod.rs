@@ -9,6 +9,7 @@
 mod keepalive;
 pub mod limits;
 pub mod outbox;
+pub mod refusal;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
