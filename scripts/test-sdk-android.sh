@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  default-jdk-headless maven checkstyle
+  maven checkstyle
   libokhttp-java libokio-java libgoogle-gson-java libjetbrains-annotations-java junit5
   libmaven-compiler-plugin-java libmaven-resources-plugin-java libmaven-jar-plugin-java
   libsurefire-java
@@ -17,6 +17,7 @@ for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' \
     || missing+=("$package")
 done
+command -v javac >/dev/null || missing+=(default-jdk-headless)
 if ((${#missing[@]})); then
   echo "installing ${missing[*]}"
   apt-get update -qq

@@ -122,7 +122,7 @@ final class Connection {
     /** Hands work to the connection's thread. */
     void post(Runnable task) {
         try {
-            loop.execute(task);
+            loop.execute(Threads.guarded(task));
         } catch (RejectedExecutionException e) {
             LOG.log(Level.WARNING, "pairlink: connection thread refused a task", e);
         }
@@ -333,7 +333,7 @@ final class Connection {
         attempt++;
         long delay = Math.max(backoff.delayMillis(attempt), atLeastMillis);
         setState(new ConnectionState.Reconnecting(attempt, delay, reason));
-        retry = loop.schedule(this::begin, delay, TimeUnit.MILLISECONDS);
+        retry = loop.schedule(Threads.guarded(this::begin), delay, TimeUnit.MILLISECONDS);
     }
 
     private void finish(CloseReason reason) {
@@ -370,27 +370,10 @@ final class Connection {
         requests.closed(socket);
     }
 
-    /**
-     * Liveness: an app-level ping every interval; two pings without a pong mean the socket
-     * is dead even though TCP has not noticed (a server frozen, a network gone quiet).
-     */
     private void startPinger(Socket socket, long intervalMillis) {
-        if (socket.pinger != null) {
-            socket.pinger.cancel(false);
-        }
-        socket.pinger = loop.scheduleWithFixedDelay(() -> {
-            if (socket != current) {
-                return;
-            }
-            if (socket.unansweredPings >= 2) {
-                socket.webSocket.cancel();
-                dropped(socket, new CloseReason(1006, CloseReason.PING_TIMEOUT,
-                        "no pong within two pings of " + intervalMillis + " ms"));
-                return;
-            }
-            socket.unansweredPings++;
-            socket.webSocket.send(Wire.ping(requests.nextId()));
-        }, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
+        Liveness.start(loop, socket, intervalMillis, requests, () -> dropped(socket,
+                new CloseReason(1006, CloseReason.PING_TIMEOUT,
+                        "no pong within two pings of " + intervalMillis + " ms")));
     }
 
     private void setState(@NotNull ConnectionState next) {

@@ -89,8 +89,8 @@ final class PairingCodeRequest {
     }
 
     private void send(Request request, OnOk onOk) {
-        if (canceled) {
-            return;
+        if (canceled || call.isDone()) {
+            return; // canceled, possibly before the cancel hook was registered
         }
         Call http = connection.client().newCall(request);
         inFlight = http;

@@ -7,12 +7,15 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The SDK's own threads: daemons with names that show up in a thread dump, which end when
  * they have been idle for a while, so a closed connection keeps no thread alive.
  */
 final class Threads {
+    private static final Logger LOG = Logger.getLogger("io.pairlink.client");
     private static final long IDLE_SECONDS = 30;
     private static final AtomicInteger COUNT = new AtomicInteger();
 
@@ -32,6 +35,20 @@ final class Threads {
     static Executor serial(String name) {
         return new ThreadPoolExecutor(0, 1, IDLE_SECONDS, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<Runnable>(), factory(name));
+    }
+
+    /**
+     * A scheduled executor keeps what its tasks throw to itself (and stops a periodic task
+     * that threw): log it instead, so that a bug in the SDK is seen.
+     */
+    static Runnable guarded(Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.SEVERE, "pairlink: a connection task failed", e);
+            }
+        };
     }
 
     private static ThreadFactory factory(String name) {
