@@ -22,33 +22,46 @@ use axum::http::header::CONTENT_TYPE;
 use axum::routing::get;
 use tokio::sync::Mutex;
 
-use crate::app::AppState;
+use crate::backplane::Backplane;
+use crate::catalog::SharedCatalog;
 use crate::catalog::rows::{ActionRow, QuizRow};
 use crate::db::Database;
 pub use auth::AdminToken;
 
-/// What the content API's handlers share (part of [`AppState`]).
+/// What the content API's handlers share.
 #[derive(Clone)]
 pub struct ContentApi {
     db: Database,
     /// `None`: writes are refused with 403.
     admin_token: Option<AdminToken>,
+    /// The in-memory catalogue the draws read, changed with every write.
+    catalog: SharedCatalog,
+    /// Tells the other nodes of a cluster, so that their catalogues follow.
+    backplane: Arc<dyn Backplane>,
     /// Held by a write from its database statement until the in-memory catalogue has
     /// the change; a tokio mutex because it is held across those awaits.
     writer: Arc<Mutex<()>>,
 }
 
 impl ContentApi {
-    pub fn new(db: Database, admin_token: Option<AdminToken>) -> Self {
+    pub fn new(
+        db: Database,
+        admin_token: Option<AdminToken>,
+        catalog: SharedCatalog,
+        backplane: Arc<dyn Backplane>,
+    ) -> Self {
         Self {
             db,
             admin_token,
+            catalog,
+            backplane,
             writer: Arc::new(Mutex::new(())),
         }
     }
 }
 
-pub fn router() -> Router<AppState> {
+/// The content API's routes, with their own state: they need nothing else of the server.
+pub fn router<S: Clone + Send + Sync + 'static>(api: ContentApi) -> Router<S> {
     Router::new()
         .merge(resource::router::<QuizRow>())
         .merge(resource::router::<ActionRow>())
@@ -56,4 +69,5 @@ pub fn router() -> Router<AppState> {
             "/api/openapi.json",
             get(|| async { ([(CONTENT_TYPE, "application/json")], openapi::DOCUMENT.as_str()) }),
         )
+        .with_state(api)
 }

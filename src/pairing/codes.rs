@@ -6,11 +6,10 @@
 //! - `GET /api/pairings/code/{code}/qr.svg`: a QR code of the join URL.
 //! - `GET /ws/join/{code}`: connects a controller, exactly as `/ws/difficulty/android/{uuid}`.
 //!
-//! Lookups are limited per client address ([`GuessGuard`]).
+//! Lookups are limited per client address, across nodes
+//! ([`crate::backplane::guesses`]).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Extension;
 use axum::extract::{ConnectInfo, Path, State};
@@ -22,13 +21,14 @@ use qrcode::QrCode;
 use qrcode::render::svg;
 use serde::Serialize;
 
-use super::guesses::{GuessGuard, GuessLimit};
-use crate::app::AppState;
 use crate::auth::{self, Scope, Token};
+use crate::config::PublicUrl;
 use crate::listener::OverTls;
+use crate::metrics::METRICS;
 use crate::protocol::pairing::PairingCode;
 use crate::protocol::{DeviceId, ErrorCode, Role};
-use crate::session::{Upgrade, refuse};
+use crate::session::{Upgrade, refuse, refuse_unavailable};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -36,76 +36,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/pairings/code/{code}", get(lookup))
         .route("/api/pairings/code/{code}/qr.svg", get(qr))
         .route("/ws/join/{code}", get(join))
-}
-
-/// How codes are issued and looked up (`--code-ttl`, `--public-url`, `--code-guesses`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CodePolicy {
-    pub ttl: Duration,
-    pub public_url: Option<PublicUrl>,
-    pub guesses: GuessLimit,
-}
-
-impl Default for CodePolicy {
-    fn default() -> Self {
-        Self {
-            ttl: Duration::from_secs(600),
-            public_url: None,
-            guesses: GuessLimit::default(),
-        }
-    }
-}
-
-/// What the code endpoints share.
-#[derive(Debug)]
-pub struct PairingCodes {
-    policy: CodePolicy,
-    guard: GuessGuard,
-}
-
-impl PairingCodes {
-    pub fn new(policy: CodePolicy) -> Arc<Self> {
-        Arc::new(Self {
-            guard: GuessGuard::new(policy.guesses),
-            policy,
-        })
-    }
-
-    pub fn guard(&self) -> &GuessGuard {
-        &self.guard
-    }
-}
-
-/// The longest `--public-url`: join URLs must fit in a QR code a phone reads easily.
-const MAX_PUBLIC_URL: usize = 512;
-
-/// The base of join URLs in QR codes (`--public-url`), kept as a WebSocket URL: an
-/// `http(s)://` base is turned into `ws(s)://`, so an app that scans the code can connect
-/// to it as it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublicUrl(String);
-
-impl std::str::FromStr for PublicUrl {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (scheme, rest) = s
-            .split_once("://")
-            .ok_or_else(|| format!("{s:?} is not a URL such as https://play.example.com"))?;
-        let scheme = match scheme.to_ascii_lowercase().as_str() {
-            "http" | "ws" => "ws",
-            "https" | "wss" => "wss",
-            other => return Err(format!("the public URL must be http, https, ws or wss, not {other}")),
-        };
-        let rest = rest.trim_end_matches('/');
-        let host = rest.split('/').next().unwrap_or_default();
-        if host.is_empty() || rest.contains(['?', '#', ' ']) || s.len() > MAX_PUBLIC_URL {
-            return Err(format!(
-                "{s:?} needs a host, no query, fragment or spaces, and at most {MAX_PUBLIC_URL} characters"
-            ));
-        }
-        Ok(Self(format!("{scheme}://{rest}")))
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -131,7 +61,7 @@ async fn issue(Path(uuid): Path<String>, State(app): State<AppState>, token: Tok
     if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Side(device, Role::Display)) {
         return refusal;
     }
-    match app.broker.pairing_code(device, app.codes.policy.ttl).await {
+    match app.hub.pairing_code(device, app.code_policy.ttl).await {
         Ok(issued) => Json(CodeBody {
             code: issued.code,
             uuid: issued.device,
@@ -150,9 +80,10 @@ async fn issue(Path(uuid): Path<String>, State(app): State<AppState>, token: Tok
 /// that answers the request.
 #[allow(clippy::result_large_err)]
 async fn resolve(app: &AppState, code: &str, client: SocketAddr) -> Result<(PairingCode, DeviceId), Response> {
-    let attempt = match app.codes.guard.attempt(client.ip()) {
-        Ok(attempt) => attempt,
-        Err(retry_after) => {
+    let backplane = app.hub.backplane();
+    let attempt = match backplane.attempt_guess(client.ip()).await {
+        Ok(Ok(attempt)) => attempt,
+        Ok(Err(retry_after)) => {
             let seconds = retry_after.as_secs().max(1);
             let mut refusal = refuse(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -162,28 +93,32 @@ async fn resolve(app: &AppState, code: &str, client: SocketAddr) -> Result<(Pair
             refusal.headers_mut().insert(header::RETRY_AFTER, seconds.into());
             return Err(refusal);
         }
+        Err(unavailable) => return Err(refuse_unavailable(&unavailable)),
     };
     let found = match code.parse::<PairingCode>() {
-        Ok(code) => match app.broker.resolve_code(code).await {
+        Ok(code) => match app.hub.resolve_code(code).await {
             Ok(device) => device.map(|device| (code, device)),
             Err(unavailable) => {
                 // Not the client's miss: it could not be looked up.
-                attempt.hit();
-                return Err(unavailable.refusal());
+                backplane.give_back_guess(attempt).await;
+                return Err(refuse_unavailable(&unavailable));
             }
         },
         Err(_) => None,
     };
     match found {
         Some(found) => {
-            attempt.hit();
+            backplane.give_back_guess(attempt).await;
             Ok(found)
         }
-        None => Err(refuse(
-            StatusCode::NOT_FOUND,
-            ErrorCode::UnknownCode,
-            "no live pairing code is that one (it may have expired, or its display disconnected)".to_owned(),
-        )),
+        None => {
+            METRICS.code_misses.inc();
+            Err(refuse(
+                StatusCode::NOT_FOUND,
+                ErrorCode::UnknownCode,
+                "no live pairing code is that one (it may have expired, or its display disconnected)".to_owned(),
+            ))
+        }
     }
 }
 
@@ -211,7 +146,7 @@ async fn qr(
         Ok((code, _)) => code,
         Err(refusal) => return refusal,
     };
-    let url = join_url(app.codes.policy.public_url.as_ref(), &headers, over_tls, code);
+    let url = join_url(app.code_policy.public_url.as_ref(), &headers, over_tls, code);
     // The host and the public URL are length-limited, so the URL always fits.
     let svg = QrCode::new(url.as_bytes())
         .expect("a join URL of at most ~800 bytes fits in a QR code")
@@ -233,7 +168,7 @@ async fn qr(
 /// client itself used to reach this server, with `wss` if it came over TLS.
 pub fn join_url(public_url: Option<&PublicUrl>, headers: &HeaderMap, over_tls: bool, code: PairingCode) -> String {
     let base = match public_url {
-        Some(PublicUrl(base)) => base.clone(),
+        Some(public) => public.as_str().to_owned(),
         None => {
             let host = headers
                 .get(header::HOST)
@@ -268,27 +203,6 @@ async fn join(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn public_urls_become_websocket_bases() {
-        for (given, base) in [
-            ("https://play.example.com/", "wss://play.example.com"),
-            ("http://10.0.0.5:8080", "ws://10.0.0.5:8080"),
-            ("wss://example.com/pairlink", "wss://example.com/pairlink"),
-            ("WS://example.com", "ws://example.com"),
-        ] {
-            assert_eq!(given.parse::<PublicUrl>(), Ok(PublicUrl(base.to_owned())));
-        }
-        for bad in [
-            "example.com",
-            "ftp://example.com",
-            "https://",
-            "https://x.com/?a=1",
-            "https://x.com/#f",
-        ] {
-            assert!(bad.parse::<PublicUrl>().is_err(), "{bad:?}");
-        }
-    }
 
     #[test]
     fn without_a_public_url_the_join_url_uses_the_clients_host() {
