@@ -4,7 +4,8 @@
 //! - [`resource`]: the five routes of each table and their SQL; every write reaches the
 //!   in-memory catalogue before its response goes out.
 //! - [`auth`]: the admin token that writes need; [`extract`]: query, id and body parsing;
-//!   [`error`]: the one JSON error body; [`openapi`]: `/api/openapi.json`.
+//!   [`error`]: the one JSON error body; [`openapi`]: `/api/openapi.json`. Next to it,
+//!   `/api/asyncapi.yaml` describes the WebSocket endpoints (docs/asyncapi.yaml).
 //!
 //! The rules a row obeys live with the rows, in [`crate::catalog::rows`], shared with
 //! `pairlink import`. docs/content-api.md is the user's guide.
@@ -60,6 +61,10 @@ impl ContentApi {
     }
 }
 
+/// The AsyncAPI 3.0 document of every WebSocket endpoint and message, written by hand
+/// next to docs/protocol.md and checked by `scripts/asyncapi.sh` and tests/api/schema.rs.
+pub const ASYNCAPI: &str = include_str!("../../docs/asyncapi.yaml");
+
 /// The content API's routes, with their own state: they need nothing else of the server.
 pub fn router<S: Clone + Send + Sync + 'static>(api: ContentApi) -> Router<S> {
     Router::new()
@@ -68,6 +73,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(api: ContentApi) -> Router<S> {
         .route(
             "/api/openapi.json",
             get(|| async { ([(CONTENT_TYPE, "application/json")], openapi::DOCUMENT.as_str()) }),
+        )
+        .route(
+            "/api/asyncapi.yaml",
+            get(|| async { ([(CONTENT_TYPE, "application/yaml")], ASYNCAPI) }),
         )
         .with_state(api)
 }
