@@ -95,6 +95,28 @@ class PairingCodeTest {
     }
 
     @Test
+    void tooManyGuessesWaitsAtLeastTheRetryAfter() throws Exception {
+        try (PairlinkServer server = PairlinkServer.start("--code-guesses", "1/1m")) {
+            Recorder first = new Recorder();
+            PairlinkController guess = new PairlinkController.Builder().url(server.url())
+                    .code("ZZZZZZ").listener(first).build();
+            guess.connect();
+            first.await(ConnectionState.Closed.class, c -> c.reason().code() == 4404);
+
+            Recorder second = new Recorder();
+            PairlinkController again = new PairlinkController.Builder().url(server.url())
+                    .code("YYYYYY").listener(second).build();
+            again.connect();
+
+            ConnectionState.Reconnecting waiting = second.awaitReconnecting("too_many_guesses");
+            assertEquals(4429, waiting.lastReason().code());
+            // retry_after is whole seconds (at least 1); backoff alone would wait at most 0.5 s.
+            assertTrue(waiting.delayMillis() >= 1_000, waiting.toString());
+            again.close();
+        }
+    }
+
+    @Test
     void aDisplayThatIsNotConnectedGetsNoCode() throws Exception {
         try (PairlinkServer server = PairlinkServer.start(); Pair pair = new Pair(server)) {
             PairlinkException error = assertThrows(PairlinkException.class,

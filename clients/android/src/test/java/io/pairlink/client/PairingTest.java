@@ -47,6 +47,20 @@ class PairingTest {
     }
 
     @Test
+    void aDifficultyOverTheRateLimitFailsWithItsCode() throws Exception {
+        try (PairlinkServer server = PairlinkServer.start("--rate-limit", "1/1");
+                Pair pair = new Pair(server).open()) {
+            PairlinkCall<Delivery> first = pair.controller.sendDifficulty(1);
+            PairlinkCall<Delivery> second = pair.controller.sendDifficulty(1);
+
+            assertEquals(Delivery.RECEIVED, result(first));
+            PairlinkException error = assertThrows(PairlinkException.class, () -> result(second));
+            assertEquals(PairlinkException.RATE_LIMITED, error.code());
+            assertEquals(second.requestId(), error.requestId());
+        }
+    }
+
+    @Test
     void aDifficultyBeforeConnectingSendsNothing() throws Exception {
         try (PairlinkServer server = PairlinkServer.start(); Pair pair = new Pair(server)) {
             PairlinkException error = assertThrows(PairlinkException.class,

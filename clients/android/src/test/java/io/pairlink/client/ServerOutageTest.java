@@ -2,6 +2,7 @@ package io.pairlink.client;
 
 import static io.pairlink.client.Recorder.result;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -32,8 +33,11 @@ class ServerOutageTest {
             pair.controllerEvents.mark();
 
             server.freeze();
+            PairlinkCall<Delivery> unanswered = pair.controller.sendDifficulty(5);
             pair.displayEvents.awaitReconnecting(CloseReason.PING_TIMEOUT);
             pair.controllerEvents.awaitReconnecting(CloseReason.PING_TIMEOUT);
+            PairlinkException lost = assertThrows(PairlinkException.class, () -> result(unanswered));
+            assertEquals(PairlinkException.CONNECTION_LOST, lost.code());
             server.thaw();
 
             pair.awaitBothBackAndDraw(5);
