@@ -37,6 +37,18 @@ class TokenTest {
     }
 
     @Test
+    void thePairingCodeRequestPresentsTheDisplaysToken() throws Exception {
+        try (PairlinkServer server = PairlinkServer.start("--auth-secret", Jwt.SECRET);
+                Pair pair = new Pair(server, uuid,
+                        d -> d.tokenProvider(() -> Jwt.hs256("display:" + uuid, HOUR)), c -> c)) {
+            pair.display.connect();
+            pair.displayEvents.awaitState(ConnectionState.Kind.OPEN);
+
+            assertEquals(uuid, result(pair.display.requestPairingCode()).uuid());
+        }
+    }
+
+    @Test
     void anExpiredStaticTokenIsFinal() throws Exception {
         String expired = Jwt.hs256("display:" + uuid, PAST);
         try (PairlinkServer server = PairlinkServer.start("--auth-secret", Jwt.SECRET);
