@@ -26,3 +26,4 @@ scripts/browser-tests.sh
 
 # The container packaging, as far as it can be checked without a Docker engine.
 scripts/packaging.sh
+scripts/test-sdk-android.sh
