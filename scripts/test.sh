@@ -22,3 +22,5 @@ scripts/browser-tests.sh
 
 # The container packaging, as far as it can be checked without a Docker engine.
 scripts/packaging.sh
+
+scripts/test-sdk-unity.sh
