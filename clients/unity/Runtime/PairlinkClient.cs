@@ -96,10 +96,10 @@ namespace Pairlink
         /// if the other side is absent, <see cref="Error"/> reports pairlink's
         /// <c>controller_offline</c> or <c>display_offline</c>. Throws <c>not_connected</c>
         /// when not open, <c>message_too_big</c> over the welcome's limit.</summary>
-        public Task RelayAsync(JToken data, CancellationToken cancellationToken = default(CancellationToken))
+        public async Task RelayAsync(JToken data, CancellationToken cancellationToken = default(CancellationToken))
         {
             Session session = connection.OpenSession();
-            return session.SendTextAsync(Wire.Relay(data), cancellationToken);
+            await session.SendTextAsync(Wire.Relay(data), cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>Sends any value as JSON relay data (through <c>JToken.FromObject</c>).</summary>
@@ -114,8 +114,13 @@ namespace Pairlink
         public Task RelayAsync(byte[] data, CancellationToken cancellationToken = default(CancellationToken))
         {
             if (data == null) throw new ArgumentNullException(nameof(data));
+            return RelayBinaryAsync(data, cancellationToken);
+        }
+
+        private async Task RelayBinaryAsync(byte[] data, CancellationToken cancellationToken)
+        {
             Session session = connection.OpenSession();
-            return session.SendBinaryAsync(data, cancellationToken);
+            await session.SendBinaryAsync(data, cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>Closes (with a close frame, in the background) and delivers no more events.</summary>

@@ -40,11 +40,11 @@ namespace Pairlink.Tests
                 await shown.WaitFor<Draw>(d => true, "the draw");
 
                 // The code ends when its display disconnects; the controller now needs the UUID.
-                int before = shown.Count;
+                int before = await shown.Settle();
                 display.Pause();
                 display.Resume();
                 await shown.WaitForState(ConnectionStateKind.Open, before);
-                before = phone.Count;
+                before = await phone.Settle();
                 controller.Pause();
                 controller.Resume();
                 await phone.WaitForState(ConnectionStateKind.Open, before);

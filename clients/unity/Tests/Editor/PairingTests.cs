@@ -93,7 +93,7 @@ namespace Pairlink.Tests
                 await phone.WaitFor<PeerChange>(p => p.Role == "display" && !p.Connected, "the display leaving");
                 Assert.AreEqual(DrawStatus.Queued, await controller.SendDifficultyAsync(2));
 
-                int before = shown.Count;
+                int before = await shown.Settle();
                 display.Resume();
                 Draw held = await shown.WaitFor<Draw>(d => true, "the held draw", before);
                 Assert.IsTrue(held.Held);

@@ -50,9 +50,10 @@ namespace Pairlink.Tests
                 PairlinkController controller = pair.Controller;
                 Recorder shown = pair.Shown, phone = pair.Phone;
 
-                await controller.RelayAsync(JObject.Parse("{\"stick\":[0.2,-1],\"at\":\"2026-12-01T12:00:00Z\"}"));
+                var sent = new JObject { ["stick"] = new JArray(0.2, -1), ["at"] = "2026-12-01T12:00:00Z" };
+                await controller.RelayAsync(sent);
                 RelayMessage input = await shown.WaitFor<RelayMessage>(r => true, "the controller's relay");
-                Assert.IsTrue(JToken.DeepEquals(JObject.Parse("{\"stick\":[0.2,-1],\"at\":\"2026-12-01T12:00:00Z\"}"), input.Data));
+                Assert.AreEqual("{\"stick\":[0.2,-1],\"at\":\"2026-12-01T12:00:00Z\"}", input.Data.ToString(Newtonsoft.Json.Formatting.None));
 
                 await display.RelayAsync(JObject.Parse("{\"score\":120}"));
                 RelayMessage result = await phone.WaitFor<RelayMessage>(r => true, "the display's relay");

@@ -52,7 +52,7 @@ namespace Pairlink.Tests
                 Pair pair = await OpenPair(server);
                 PairlinkController controller = pair.Controller;
                 Recorder shown = pair.Shown, phone = pair.Phone;
-                int displayBefore = shown.Count, controllerBefore = phone.Count;
+                int displayBefore = await shown.Settle(), controllerBefore = await phone.Settle();
 
                 server.Restart();
 
@@ -105,7 +105,7 @@ namespace Pairlink.Tests
                 Pair pair = await OpenPair(server, options);
                 PairlinkController controller = pair.Controller;
                 Recorder shown = pair.Shown, phone = pair.Phone;
-                int displayBefore = shown.Count, controllerBefore = phone.Count;
+                int displayBefore = await shown.Settle(), controllerBefore = await phone.Settle();
 
                 server.Freeze();
                 Task<DrawStatus> inFlight = controller.SendDifficultyAsync(1);

@@ -38,7 +38,7 @@ namespace Pairlink.Tests
                 await controller.ConnectAsync();
                 Assert.AreEqual(1, calls);
 
-                int before = phone.Count;
+                int before = await phone.Settle();
                 controller.Pause();
                 controller.Resume();
                 ConnectionState refused = await phone.WaitForState(ConnectionStateKind.Reconnecting, before);

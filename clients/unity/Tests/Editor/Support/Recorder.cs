@@ -27,10 +27,12 @@ namespace Pairlink.Tests
         private readonly List<int> threads = new List<int>();
         private readonly List<Waiter> waiters = new List<Waiter>();
         private readonly string name;
+        private readonly PairlinkClient client;
 
         public Recorder(PairlinkClient client, string name)
         {
             this.name = name;
+            this.client = client;
             client.StateChanged += (s, e) => Add(e.Current);
             client.RelayReceived += (s, e) => Add(e);
             client.BinaryRelayReceived += (s, e) => Add(e);
@@ -42,10 +44,20 @@ namespace Pairlink.Tests
             if (controller != null) controller.DrawExpired += (s, e) => Add(e);
         }
 
-        /// <summary>How many events so far: pass it to a wait to skip what came before.</summary>
+        /// <summary>How many events have been delivered so far.</summary>
         public int Count
         {
             get { lock (gate) return events.Count; }
+        }
+
+        /// <summary>How many events the client has raised so far, once all of them are delivered
+        /// (events are posted, so some may still be on their way): pass it to a wait to skip
+        /// what came before.</summary>
+        public Task<int> Settle()
+        {
+            var settled = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+            client.Post(() => settled.SetResult(Count)); // delivered after every event raised before it
+            return settled.Task;
         }
 
         public List<T> All<T>()
