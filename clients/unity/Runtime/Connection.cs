@@ -262,7 +262,7 @@ namespace Pairlink
 
         private async Task<Outcome> RunSessionAsync(Session session, CancellationToken stop)
         {
-            Welcome welcome = await AwaitWelcomeAsync(session, stop).ConfigureAwait(false);
+            Welcome welcome = await session.AwaitWelcomeAsync(options.ConnectTimeout, stop).ConfigureAwait(false);
             if (welcome == null)
                 return stop.IsCancellationRequested ? null : Failed(session.EndReason());
 
@@ -309,49 +309,6 @@ namespace Pairlink
                 WasOpen = true,
                 OpenFor = DateTime.UtcNow - session.OpenedAtUtc,
             };
-        }
-
-        /// <summary>Reads up to the welcome. A refusal (an error, then a close) or a timeout gives null.</summary>
-        private async Task<Welcome> AwaitWelcomeAsync(Session session, CancellationToken stop)
-        {
-            using (var limit = CancellationTokenSource.CreateLinkedTokenSource(stop))
-            {
-                limit.CancelAfter(options.ConnectTimeout);
-                using (limit.Token.Register(() =>
-                {
-                    if (!stop.IsCancellationRequested)
-                        session.Kill(CloseReason.Lost("connect_timeout", "no welcome within " + options.ConnectTimeout.TotalSeconds + " s"));
-                }))
-                {
-                    while (true)
-                    {
-                        Frame frame = await session.ReceiveAsync(stop).ConfigureAwait(false);
-                        if (frame == null) return null;
-                        if (frame.Text == null) continue;
-                        JObject message;
-                        try
-                        {
-                            message = Wire.ParseObject(frame.Text);
-                        }
-                        catch (FormatException)
-                        {
-                            continue;
-                        }
-                        string type = Wire.TypeOf(message);
-                        if (type == "error") session.NoteRefusal(Wire.ReadError(message));
-                        if (type != "welcome") continue;
-                        try
-                        {
-                            return Wire.ReadWelcome(message);
-                        }
-                        catch (FormatException e)
-                        {
-                            session.Kill(new CloseReason(1002, ErrorCodes.UnsupportedServer, "pairlink's welcome could not be read: " + e.Message));
-                            return null;
-                        }
-                    }
-                }
-            }
         }
 
         /// <summary>The configured interval, at most a third of pairlink's idle timeout.</summary>

@@ -8,6 +8,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using Newtonsoft.Json.Linq;
 
 namespace Pairlink
 {
@@ -39,6 +40,8 @@ namespace Pairlink
         private readonly CancellationTokenSource ended = new CancellationTokenSource();
         private int missedPongs;
         private CloseReason killedFor;
+        /// <summary>The error pairlink sends before refusing in-band (4400, 4401, …): the
+        /// close that follows carries its message and retry_after.</summary>
         private PairlinkException refusal;
 
         private Session(ClientWebSocket socket)
@@ -131,11 +134,48 @@ namespace Pairlink
             }
         }
 
-        /// <summary>Remembers the error pairlink sends before refusing in-band (4400, 4401, …),
-        /// so that the close that follows carries its message and retry_after.</summary>
-        public void NoteRefusal(PairlinkException error)
+        /// <summary>Reads up to pairlink's welcome. A refusal (an error, then a close) or a
+        /// timeout gives null, and <see cref="EndReason"/> says which.</summary>
+        public async Task<Welcome> AwaitWelcomeAsync(TimeSpan timeout, CancellationToken stop)
         {
-            refusal = error;
+            using (var limit = CancellationTokenSource.CreateLinkedTokenSource(stop))
+            {
+                limit.CancelAfter(timeout);
+                using (limit.Token.Register(() =>
+                {
+                    if (!stop.IsCancellationRequested)
+                        Kill(CloseReason.Lost("connect_timeout", "no welcome within " + timeout.TotalSeconds + " s"));
+                }))
+                {
+                    while (true)
+                    {
+                        Frame frame = await ReceiveAsync(stop).ConfigureAwait(false);
+                        if (frame == null) return null;
+                        if (frame.Text == null) continue;
+                        JObject message;
+                        try
+                        {
+                            message = Wire.ParseObject(frame.Text);
+                        }
+                        catch (FormatException)
+                        {
+                            continue;
+                        }
+                        string type = Wire.TypeOf(message);
+                        if (type == "error") refusal = Wire.ReadError(message);
+                        if (type != "welcome") continue;
+                        try
+                        {
+                            return Wire.ReadWelcome(message);
+                        }
+                        catch (FormatException e)
+                        {
+                            Kill(new CloseReason(1002, ErrorCodes.UnsupportedServer, "pairlink's welcome could not be read: " + e.Message));
+                            return null;
+                        }
+                    }
+                }
+            }
         }
 
         /// <summary>Why the connection ended: the close frame, or what the SDK saw.</summary>
