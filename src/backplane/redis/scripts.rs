@@ -38,18 +38,24 @@ return {live, seq, redis.call('LRANGE', KEYS[3], 0, -1), event}
 });
 
 /// Leaves a group. KEYS: members, seq, history, events, order. ARGV: member id, channel,
-/// farewell payload ('' for none; not sent to the leaver itself), retention in ms. An
-/// empty group keeps its counters and history for the retention period (none: at once).
+/// retention in ms. The others are told the farewell stored in the member's card (none:
+/// nothing). An empty group keeps its counters and history for the retention period
+/// (none: at once).
 pub static LEAVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 and ARGV[3] ~= '' then
-  local event = redis.call('INCR', KEYS[4])
-  redis.call('PUBLISH', ARGV[2], 't|' .. string.format('%d', event) .. '||' .. ARGV[1] .. '\n' .. ARGV[3])
+local card = redis.call('HGET', KEYS[1], ARGV[1])
+if card then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  local farewell = cjson.decode(card).farewell
+  if type(farewell) == 'string' and farewell ~= '' then
+    local event = redis.call('INCR', KEYS[4])
+    redis.call('PUBLISH', ARGV[2], 't|' .. string.format('%d', event) .. '||' .. ARGV[1] .. '\n' .. farewell)
+  end
 end
 if redis.call('HLEN', KEYS[1]) == 0 then
-  if tonumber(ARGV[4]) > 0 and redis.call('EXISTS', KEYS[3]) == 1 then
-    for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+  if tonumber(ARGV[3]) > 0 and redis.call('EXISTS', KEYS[3]) == 1 then
+    for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
   else
     redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
   end
@@ -162,6 +168,34 @@ if existing then return {existing, redis.call('PTTL', KEYS[1])} end
 if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return false end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return {ARGV[1], tonumber(ARGV[3])}
+"#,
+    )
+});
+
+/// Takes a pairing-code lookup from a client address's budget. KEYS: guesses. ARGV:
+/// misses allowed, window ms. Returns `{1, 0}` when taken, `{0, ms until the window
+/// ends}` when the budget is spent.
+pub static ATTEMPT_GUESS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local misses = tonumber(redis.call('GET', KEYS[1]) or '0')
+if misses >= tonumber(ARGV[1]) then
+  local left = redis.call('PTTL', KEYS[1])
+  if left < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); left = tonumber(ARGV[2]) end
+  return {0, left}
+end
+if redis.call('INCR', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return {1, 0}
+"#,
+    )
+});
+
+/// Gives a lookup back to its address's budget (the code was live). KEYS: guesses.
+pub static GIVE_BACK_GUESS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
+return 1
 "#,
     )
 });
