@@ -2,6 +2,8 @@
 
 using System;
 using System.Linq;
+using System.Net.Http;
+using System.Threading.Tasks;
 using NUnit.Framework;
 
 namespace Pairlink.Tests
@@ -49,6 +51,33 @@ namespace Pairlink.Tests
                 controller.Resume();
                 await phone.WaitForState(ConnectionStateKind.Open, before);
                 Assert.AreEqual(DrawStatus.Received, await controller.SendDifficultyAsync(2));
+            });
+        }
+
+        [Test]
+        public void TooManyGuessesWaitsAtLeastTheRetryAfter()
+        {
+            Run(async () =>
+            {
+                PairlinkServer server = Server("--code-guesses", "1/3s");
+                PairlinkDisplay display = Display(server, NewUuid());
+                await display.ConnectAsync();
+                PairingCode code = await display.GetPairingCodeAsync();
+                using (var http = new HttpClient())
+                using (HttpResponseMessage guess = await http.GetAsync(server.HttpUrl + "/api/pairings/code/ZZZZZZ"))
+                    Assert.AreEqual(404, (int)guess.StatusCode, "the one unknown code this address may look up");
+
+                // Every lookup from this address is now refused until the window ends, even a live code's.
+                PairlinkController controller = Own(PairlinkController.Join(server.Url, code.Code, Quick()));
+                var phone = new Recorder(controller, "controller");
+                Task connecting = controller.ConnectAsync();
+                ConnectionState waiting = await phone.WaitForState(ConnectionStateKind.Reconnecting);
+                Assert.AreEqual(4429, waiting.LastReason.Code);
+                Assert.AreEqual("too_many_guesses", waiting.LastReason.Reason);
+                Assert.IsTrue(waiting.LastReason.RetryAfter.HasValue);
+                Assert.That(waiting.Delay, Is.GreaterThanOrEqualTo(waiting.LastReason.RetryAfter.Value));
+                await connecting;
+                Assert.AreEqual(display.Uuid, controller.Uuid);
             });
         }
 

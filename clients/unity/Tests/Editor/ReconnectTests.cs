@@ -142,5 +142,23 @@ namespace Pairlink.Tests
                 await shown.WaitFor<ConnectionState>(s => s.Kind == ConnectionStateKind.Open, "the second open", 3);
             });
         }
+
+        [Test]
+        public void DisposingClosesAndDeliversNothingMore()
+        {
+            Run(async () =>
+            {
+                PairlinkServer server = Server();
+                Pair pair = await OpenPair(server);
+                int delivered = await pair.Shown.Settle();
+                await pair.Display.DisposeAsync();
+                await pair.Phone.WaitFor<PeerChange>(p => !p.Connected, "the display leaving");
+                Assert.AreEqual(ConnectionStateKind.Closed, pair.Display.State.Kind);
+                Assert.AreEqual(delivered, pair.Shown.Count, "no events after DisposeAsync, not even Closed");
+                Assert.Throws<ObjectDisposedException>(() => pair.Display.ConnectAsync());
+                pair.Controller.Dispose();
+                pair.Controller.Dispose(); // twice is harmless
+            });
+        }
     }
 }
