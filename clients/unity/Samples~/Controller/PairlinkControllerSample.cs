@@ -1,6 +1,7 @@
 // The phone side: joins with the code the headset shows (or the join URL its QR code
 // holds), then sends difficulties and a slider's value as relay input. Reconnects by
-// UUID on the next launch, since a code ends when its display disconnects.
+// UUID on the next launch, since a code ends when its display disconnects (clear the
+// saved UUID, PlayerPrefs "pairlink.controller.uuid", to join another headset).
 
 using Newtonsoft.Json.Linq;
 using Pairlink;
@@ -61,13 +62,18 @@ public class PairlinkControllerSample : MonoBehaviour
         stick = GUILayout.HorizontalSlider(stick, -1f, 1f);
     }
 
-    private async void Update()
+    private void Update()
     {
         if (controller == null || !controller.State.IsOpen || Mathf.Approximately(stick, sentStick)) return;
         sentStick = stick;
+        SendStick(stick);
+    }
+
+    private async void SendStick(float x)
+    {
         try
         {
-            await controller.RelayAsync(new JObject { ["stick"] = stick });
+            await controller.RelayAsync(new JObject { ["stick"] = x });
         }
         catch (PairlinkException e)
         {
