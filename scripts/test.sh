@@ -26,4 +26,8 @@ scripts/browser-tests.sh
 
 # The container packaging, as far as it can be checked without a Docker engine.
 scripts/packaging.sh
+
+# The client SDKs, each against the real pairlink binary: Android (Java over OkHttp,
+# Maven offline on Debian's repository) and Unity (C# on Mono, NUnit).
 scripts/test-sdk-android.sh
+scripts/test-sdk-unity.sh
