@@ -1,6 +1,7 @@
 //! Integration tests: the real server on a free port, real WebSocket clients, real
 //! SQLite and PostgreSQL databases. One binary, organised by feature.
 
+mod architecture;
 mod bench;
 mod cli;
 mod client;
