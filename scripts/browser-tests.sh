@@ -4,24 +4,8 @@
 # from the lock file, builds pairlink, then runs the tests against it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/node-chromium.sh
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-
-missing=()
-[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
-command -v node >/dev/null 2>&1 || missing+=(nodejs)
-command -v npm >/dev/null 2>&1 || missing+=(npm)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "browser tests: installing ${missing[*]}" >&2
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-
-cargo build --locked --quiet
-# The binary just built, wherever cargo put it (CARGO_TARGET_DIR, .cargo/config.toml).
-target_dir=$(cargo metadata --locked --format-version 1 --no-deps \
-  | node -e 'let s = ""; process.stdin.on("data", (d) => { s += d; }).on("end", () => console.log(JSON.parse(s).target_directory))')
-export PAIRLINK_BIN="${PAIRLINK_BIN:-$target_dir/debug/pairlink}"
 cd tests/browser
 npm ci --no-audit --no-fund --loglevel=error
 npm test

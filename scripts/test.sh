@@ -22,3 +22,6 @@ scripts/browser-tests.sh
 
 # The container packaging, as far as it can be checked without a Docker engine.
 scripts/packaging.sh
+
+# The JavaScript SDK against the real binary, in Node and in headless Chromium.
+scripts/test-sdk-js.sh

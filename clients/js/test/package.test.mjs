@@ -4,7 +4,7 @@
 // a misuse of the types must fail to compile.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -102,6 +102,15 @@ controller.relay(new Uint8Array([1, 2]));
 `,
   );
   assert.equal(errors, '');
+});
+
+test("the README's quick starts type-check", async () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]);
+  assert.equal(blocks.length, 2, 'a display and a controller');
+  for (const [index, block] of blocks.entries()) {
+    assert.equal(await typecheck(`readme-${index}.ts`, `${block}\nexport {};\n`), '', block);
+  }
 });
 
 test('the typings reject misuse', async () => {
