@@ -1,5 +1,5 @@
-//! The running server: what every request handler shares ([`AppState`]), the routes,
-//! and [`Application`], which binds, prepares the catalogue and serves until stopped.
+//! The running server: [`Application`], which binds, prepares the catalogue, starts the
+//! hub and serves until stopped, and the routes of every feature.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,45 +12,23 @@ use axum::{Router, middleware};
 use tokio::net::TcpListener;
 
 use crate::auth::Auth;
-use crate::broker::Broker;
-use crate::broker::local::LocalBroker;
-use crate::broker::redis::RedisBroker;
+use crate::backplane::Backplane;
+use crate::backplane::redis::RedisBackplane;
+use crate::backplane::solo::Solo;
 use crate::catalog::{SharedCatalog, store};
 use crate::config::ServeConfig;
 use crate::content::{self, ContentApi};
 use crate::db::Database;
+use crate::hub::Hub;
+use crate::lifecycle::Tasks;
 use crate::origins::{self, OriginPolicy};
 use crate::pairing::codes::PairingCodes;
-use crate::pairing::held::HeldMessages;
+use crate::pairing::held::HeldDraws;
 use crate::session::Sessions;
+use crate::state::AppState;
 use crate::stats::Throughput;
 use crate::tls::{self, Certificates};
-use crate::{console, echo, health, hub, listener, metrics, pairing, rooms, signaling, stats};
-
-/// Shared by every handler; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub catalog: SharedCatalog,
-    pub broker: Arc<dyn Broker>,
-    pub sessions: Sessions,
-    /// Draws waiting for an offline display, when `--hold-for` is set.
-    pub held: Option<HeldMessages>,
-    /// Pairing codes' settings and the guard against guessing them.
-    pub codes: Arc<PairingCodes>,
-    /// Messages a room keeps (`--room-history`): a joining member's queue has room for
-    /// its replay on top of `--queue-capacity`.
-    pub room_history: usize,
-    /// The content API (`/api`): its database and admin token.
-    pub content: ContentApi,
-    /// The catalogue database, for readiness probes.
-    pub db: Database,
-    /// Connection tokens, when `--auth-secret` is set.
-    pub auth: Option<Auth>,
-    /// Which browser origins may connect.
-    pub origins: OriginPolicy,
-    /// Messages per second and uptime, for `GET /api/stats`.
-    pub throughput: Throughput,
-}
+use crate::{chat_hub, console, echo, health, listener, metrics, pairing, rooms, signaling, stats};
 
 /// A bound, ready server.
 pub struct Application {
@@ -83,31 +61,44 @@ impl Application {
             "catalogue loaded"
         );
         let sessions = Sessions::new(config.limits);
-        let throughput = Throughput::start(sessions.shutdown_token().clone());
+        let tasks = Tasks::new();
+        let throughput = Throughput::start(&tasks);
         let catalog = SharedCatalog::new(catalog);
         let patience = config.limits.slow_consumer_timeout;
-        let broker: Arc<dyn Broker> = match config.redis {
+        let mut redis = None;
+        let backplane: Arc<dyn Backplane> = match config.redis {
             Some(settings) => {
                 let write_timeout = config.limits.write_timeout;
-                let redis = RedisBroker::connect(
+                let connected = RedisBackplane::connect(
                     settings,
                     patience,
                     write_timeout,
                     config.rooms,
                     catalog.clone(),
                     db.clone(),
-                );
-                Arc::new(redis.await?)
+                )
+                .await?;
+                redis = Some(connected.clone());
+                Arc::new(connected)
             }
-            None => Arc::new(LocalBroker::new(patience, config.rooms)),
+            None => Arc::new(Solo::new(config.rooms)),
         };
+        let hub = Hub::new(backplane, patience, &tasks);
+        if let Some(redis) = redis {
+            redis.subscribed().await;
+        }
+        let held = config.hold.map(|policy| HeldDraws::new(policy, hub.clone(), &tasks));
+        if let Some(held) = held.clone() {
+            held.follow_displays(&tasks);
+        }
         let state = AppState {
             catalog,
-            broker: broker.clone(),
+            hub,
             sessions,
+            tasks,
             room_history: config.rooms.history,
             codes: PairingCodes::new(config.codes),
-            held: config.hold.map(|policy| HeldMessages::new(policy, broker.clone())),
+            held,
             content: ContentApi::new(db.clone(), config.admin_token),
             db,
             auth: config.auth_secret.as_ref().map(Auth::new),
@@ -115,21 +106,6 @@ impl Application {
             throughput,
         };
         state.origins.log();
-        if let (Some(held), Some(mut attachments)) = (state.held.clone(), state.broker.attachments()) {
-            // Displays coming back on other nodes take what this node holds for them.
-            let broker = state.broker.clone();
-            tokio::spawn(async move {
-                loop {
-                    match attachments.recv().await {
-                        Ok(device) => held.release(broker.as_ref(), device).await,
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                            held.release_all(broker.as_ref()).await
-                        }
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                    }
-                }
-            });
-        }
         if state.auth.is_some() {
             tracing::info!("connections must present a token (--auth-secret is set)");
         }
@@ -163,8 +139,9 @@ impl Application {
             stop.cancel();
         });
         let sessions = self.state.sessions.clone();
+        let tasks = self.state.tasks.clone();
         let acceptor = self.tls.map(|certs| {
-            tls::reload::spawn(certs.clone(), sessions.shutdown_token().clone());
+            tls::reload::spawn(certs.clone(), &tasks);
             certs.acceptor()
         });
         let serving = listener::serve(
@@ -194,6 +171,11 @@ impl Application {
                 "connections still open at the shutdown deadline were dropped"
             );
         }
+        // Background work last: closing connections still told other nodes they left.
+        let still_running = tasks.stop(deadline).await;
+        if still_running > 0 {
+            tracing::warn!(still_running, "background tasks still running at the shutdown deadline");
+        }
         Ok(())
     }
 }
@@ -205,7 +187,7 @@ fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(pairing::router())
         .merge(echo::router())
-        .merge(hub::router())
+        .merge(chat_hub::router())
         .merge(rooms::router())
         .merge(signaling::router())
         .merge(content::router())
@@ -214,32 +196,4 @@ fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(origins.clone(), origins::guard))
         .layer(origins.cors())
         .with_state(state)
-}
-
-/// Completes on SIGINT (Ctrl-C) or SIGTERM (what `docker stop` and systemd send).
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(%err, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(%err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
 }

@@ -38,18 +38,19 @@ pub async fn run(command: Command) -> Result<(), Failure> {
     Ok(())
 }
 
-use crate::app::{self, Application};
+use crate::app::Application;
 use crate::catalog::export;
 use crate::catalog::import::{CatalogFile, Format};
 use crate::cli::{DatabaseArgs, ExportArgs, ImportArgs};
 use crate::config::ServeConfig;
 use crate::db::Database;
+use crate::lifecycle;
 
 /// `pairlink serve`: runs until SIGINT or SIGTERM.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
     tracing::info!(address = %app.local_addr(), "pairlink is listening");
-    app.run_until_stopped(app::shutdown_signal()).await
+    app.run_until_stopped(lifecycle::shutdown_signal()).await
 }
 
 /// `pairlink migrate`.

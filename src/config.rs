@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::auth::AuthSecret;
-use crate::broker::RoomPolicy;
-use crate::broker::redis::RedisSettings;
+use crate::backplane::RoomPolicy;
+use crate::backplane::redis::RedisSettings;
 use crate::content::AdminToken;
 use crate::db::DatabaseUrl;
 use crate::origins::AllowedOrigin;

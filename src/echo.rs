@@ -8,10 +8,11 @@ use axum::extract::ws::Message;
 use axum::response::Response;
 use axum::routing::get;
 
-use crate::app::AppState;
 use crate::auth::{self, Scope, Token};
 use crate::metrics::Kind;
-use crate::session::{Handler, Incoming, Upgrade, require_upgrade};
+use crate::protocol::Frame;
+use crate::session::{Handler, Upgrade, require_upgrade};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/echo", get(echo))
@@ -36,7 +37,7 @@ async fn echo(State(app): State<AppState>, token: Token, upgrade: Upgrade) -> Re
 struct Echo;
 
 impl Handler for Echo {
-    async fn on_message(&mut self, message: Incoming) -> Option<Message> {
+    async fn on_message(&mut self, message: Frame) -> Option<Message> {
         Some(message.into())
     }
 

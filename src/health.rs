@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// How long the database may take to answer a readiness probe.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -29,7 +29,7 @@ async fn ready(State(app): State<AppState>) -> Response {
         Ok(Err(err)) => format!("error: {err}"),
         Err(_) => format!("error: no answer within {} s", PROBE_TIMEOUT.as_secs()),
     };
-    let broker = match app.broker.readiness().await {
+    let broker = match app.hub.backplane().readiness().await {
         Ok(()) => "ok".to_owned(),
         Err(err) => format!("error: {err}"),
     };

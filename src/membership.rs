@@ -7,21 +7,20 @@ use std::sync::Arc;
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::response::Response;
 
-use crate::app::AppState;
-use crate::broker::{Broker, Group, Joining, Welcome};
+use crate::address::Group;
+use crate::hub::{Hub, Joining, Welcome};
 use crate::metrics::Kind;
 use crate::protocol::ClientId;
 use crate::protocol::rooms::MemberCard;
-use crate::session::Handler;
+use crate::session::{Handler, refuse_unavailable};
+use crate::state::AppState;
 
 /// Ended by [`Membership::leave`] in the normal course or, if the connection never
 /// started or its task panicked, when dropped.
 pub struct Membership {
-    pub broker: Arc<dyn Broker>,
+    pub hub: Arc<Hub>,
     pub group: Group,
     pub id: ClientId,
-    /// What the other members are told when this one leaves.
-    farewell: Option<Message>,
     left: bool,
 }
 
@@ -29,7 +28,7 @@ impl Membership {
     pub async fn leave(&mut self) {
         if !self.left {
             self.left = true;
-            self.broker.leave(&self.group, self.id, self.farewell.take()).await;
+            self.hub.leave(&self.group, self.id).await;
         }
     }
 }
@@ -37,9 +36,8 @@ impl Membership {
 impl Drop for Membership {
     fn drop(&mut self) {
         if !self.left {
-            let (broker, group, id, farewell) =
-                (self.broker.clone(), self.group.clone(), self.id, self.farewell.take());
-            tokio::spawn(async move { broker.leave(&group, id, farewell).await });
+            let (hub, group, id) = (self.hub.clone(), self.group.clone(), self.id);
+            tokio::spawn(async move { hub.leave(&group, id).await });
         }
     }
 }
@@ -67,7 +65,7 @@ pub async fn accept<H: Handler + 'static>(
     handler: impl FnOnce(Membership) -> H,
 ) -> Response {
     let kind = match &entry.group {
-        Group::Hub => Kind::Hub,
+        Group::ChatHub => Kind::ChatHub,
         Group::Room(_) => Kind::Room,
         Group::Signal(_) => Kind::Signal,
     };
@@ -92,15 +90,15 @@ pub async fn accept<H: Handler + 'static>(
         since,
         welcome,
         notice,
+        farewell,
     };
-    if let Err(unavailable) = app.broker.join(&group, joining).await {
-        return unavailable.refusal();
+    if let Err(unavailable) = app.hub.join(&group, joining).await {
+        return refuse_unavailable(&unavailable);
     }
     let membership = Membership {
-        broker: app.broker.clone(),
+        hub: app.hub.clone(),
         group,
         id,
-        farewell,
         left: false,
     };
     if let Group::Room(room) | Group::Signal(room) = &membership.group {

@@ -19,7 +19,6 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::protocol::ErrorCode;
-use crate::session::close_code;
 
 /// The process's metrics.
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -30,7 +29,7 @@ pub enum Kind {
     Display,
     Controller,
     Echo,
-    Hub,
+    ChatHub,
     Room,
     Signal,
 }
@@ -41,7 +40,7 @@ impl Kind {
         Kind::Display,
         Kind::Controller,
         Kind::Echo,
-        Kind::Hub,
+        Kind::ChatHub,
         Kind::Room,
         Kind::Signal,
     ];
@@ -51,7 +50,7 @@ impl Kind {
         match self {
             Kind::Display | Kind::Controller => "pairing",
             Kind::Echo => "echo",
-            Kind::Hub => "hub",
+            Kind::ChatHub => "hub",
             Kind::Room => "rooms",
             Kind::Signal => "signal",
         }
@@ -63,7 +62,7 @@ impl Kind {
             Kind::Display => "display",
             Kind::Controller => "controller",
             Kind::Echo => "client",
-            Kind::Hub | Kind::Room => "member",
+            Kind::ChatHub | Kind::Room => "member",
             Kind::Signal => "peer",
         }
     }
@@ -92,16 +91,7 @@ pub struct ConnectionMetrics {
 }
 
 /// The close codes pairlink sends, each with its own counter.
-const CLOSE_CODES: [u16; 8] = [
-    close_code::GOING_AWAY,
-    close_code::SERVICE_RESTART,
-    close_code::PROTOCOL_ERROR,
-    close_code::INVALID_PAYLOAD,
-    close_code::MESSAGE_TOO_BIG,
-    close_code::SLOW_CONSUMER,
-    close_code::REPLACED,
-    close_code::IDLE_TIMEOUT,
-];
+const CLOSE_CODES: [u16; 8] = crate::protocol::close::CODES;
 
 #[derive(Debug)]
 pub struct Metrics {

@@ -16,13 +16,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 
-use crate::app::AppState;
+use crate::address::Group;
 use crate::auth::{self, Scope, Token};
-use crate::broker::{Group, Publication, Roster, Unavailable};
+use crate::backplane::Publication;
+use crate::hub::Roster;
 use crate::membership::{self, Entry, Membership};
 use crate::protocol::rooms::{MemberCard, MemberName, RoomEvent, message_template, parse_message};
-use crate::protocol::{ClientId, ErrorCode, EventError, RoomName};
-use crate::session::{Handler, Incoming, Upgrade, refuse, require_upgrade};
+use crate::protocol::{ClientId, ErrorCode, EventError, Frame, RoomName};
+use crate::session::{Handler, Upgrade, error_message, refuse, require_upgrade};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/ws/rooms/{room}", get(join))
@@ -133,19 +135,19 @@ struct RoomMember {
 }
 
 impl Handler for RoomMember {
-    async fn on_message(&mut self, message: Incoming) -> Option<Message> {
-        let Incoming::Text(data) = message else {
-            return Some(Message::Text(EventError::binary_unsupported().to_json().into()));
+    async fn on_message(&mut self, message: Frame) -> Option<Message> {
+        let Frame::Text(data) = message else {
+            return Some(error_message(&EventError::binary_unsupported()));
         };
         let data = match parse_message(data.as_str()) {
             Ok(data) => data,
-            Err(error) => return Some(Message::Text(error.to_json().into())),
+            Err(error) => return Some(error_message(&error)),
         };
         let template = message_template(&self.room, self.card.id, self.card.name.as_ref(), data);
-        let Membership { broker, group, .. } = &self.membership;
-        match broker.publish(group, Publication::Sequenced(template)).await {
+        let Membership { hub, group, .. } = &self.membership;
+        match hub.publish(group, Publication::Sequenced(template)).await {
             Ok(_) => None,
-            Err(_) => Some(Unavailable::event()),
+            Err(_) => Some(error_message(&EventError::broker_unavailable())),
         }
     }
 

@@ -8,15 +8,16 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 
-use crate::app::AppState;
+use crate::address::Group;
 use crate::auth::{self, Scope, Token};
-use crate::broker::{Group, Roster, SendError, Unavailable};
+use crate::hub::{Roster, SendError};
 use crate::membership::{self, Entry, Membership};
 use crate::protocol::rooms::MemberCard;
 use crate::protocol::signaling::{Signal, SignalEvent, unknown_peer};
-use crate::protocol::{ClientId, EventError};
+use crate::protocol::{ClientId, EventError, Frame};
 use crate::rooms::room_name;
-use crate::session::{Handler, Incoming, Upgrade, require_upgrade};
+use crate::session::{Handler, Upgrade, error_message, require_upgrade};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/ws/signal/{room}", get(join))
@@ -55,21 +56,21 @@ struct SignalPeer {
 }
 
 impl Handler for SignalPeer {
-    async fn on_message(&mut self, message: Incoming) -> Option<Message> {
-        let Incoming::Text(data) = message else {
-            return Some(Message::Text(EventError::binary_unsupported().to_json().into()));
+    async fn on_message(&mut self, message: Frame) -> Option<Message> {
+        let Frame::Text(data) = message else {
+            return Some(error_message(&EventError::binary_unsupported()));
         };
-        let Membership { broker, group, id, .. } = &self.membership;
+        let Membership { hub, group, id, .. } = &self.membership;
         let signal = match Signal::parse(data.as_str(), *id) {
             Ok(signal) => signal,
-            Err(error) => return Some(Message::Text(error.to_json().into())),
+            Err(error) => return Some(error_message(&error)),
         };
         let relayed = Message::Text(signal.relayed.into());
-        match broker.send_to_member(group, signal.target, relayed).await {
+        match hub.deliver_to_member(group, signal.target, relayed).await {
             Ok(()) => None,
-            Err(SendError::Unavailable) => Some(Unavailable::event()),
+            Err(SendError::Unavailable) => Some(error_message(&EventError::broker_unavailable())),
             // Gone, or being closed as a slow consumer: either way it is leaving the room.
-            Err(_) => Some(Message::Text(unknown_peer(&signal.target.to_string()).to_json().into())),
+            Err(_) => Some(error_message(&unknown_peer(&signal.target.to_string()))),
         }
     }
 

@@ -1,8 +1,7 @@
 //! `GET /api/stats`: what the server is doing right now, as JSON, for the web console's
 //! status panel and for anyone's quick `curl`.
 //!
-//! The counts come from the [`Broker`](crate::broker::Broker) (so a broker shared by
-//! several nodes can report them for all) and from [`Sessions`](crate::session::Sessions);
+//! The counts come from this node's [`Hub`](crate::hub::Hub) and from [`Sessions`](crate::session::Sessions);
 //! the message rate from a [`Throughput`] sampler that reads the Prometheus counters once
 //! a second. `/metrics` stays the place for monitoring; this is the at-a-glance view.
 
@@ -17,17 +16,17 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use tokio::time::{Instant, MissedTickBehavior};
-use tokio_util::sync::CancellationToken;
 
-use crate::app::AppState;
-use crate::broker::Census;
+use crate::hub::Census;
+use crate::lifecycle::Tasks;
 use crate::metrics::{Kind, METRICS};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/stats", get(stats))
 }
 
-/// The body of `GET /api/stats`: the broker's counts, then this process's. Every field
+/// The body of `GET /api/stats`: the hub's counts, then this process's. Every field
 /// is of this moment; `docs/console.md` defines each.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stats {
@@ -44,7 +43,7 @@ pub struct Stats {
 
 async fn stats(State(app): State<AppState>) -> impl IntoResponse {
     let stats = Stats {
-        census: app.broker.census().await,
+        census: app.hub.census(),
         connections: app.sessions.open(),
         messages_per_second: app.throughput.per_second(),
         uptime_seconds: app.throughput.uptime().as_secs(),
@@ -66,26 +65,22 @@ pub struct Throughput {
 const SAMPLE_EVERY: Duration = Duration::from_secs(1);
 
 impl Throughput {
-    /// Starts sampling; the sampler stops when `stop` is cancelled.
-    pub fn start(stop: CancellationToken) -> Self {
+    /// Starts sampling, until the server stops.
+    pub fn start(tasks: &Tasks) -> Self {
         let throughput = Self {
             started: Instant::now(),
             rate: Arc::new(AtomicU64::new(0f64.to_bits())),
         };
         let rate = throughput.rate.clone();
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             let mut ticks = tokio::time::interval(SAMPLE_EVERY);
             ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
             let mut last = (Instant::now(), messages_so_far());
             loop {
-                tokio::select! {
-                    () = stop.cancelled() => break,
-                    now = ticks.tick() => {
-                        let sample = (now, messages_so_far());
-                        rate.store(per_second(last, sample).to_bits(), Ordering::Relaxed);
-                        last = sample;
-                    }
-                }
+                let now = ticks.tick().await;
+                let sample = (now, messages_so_far());
+                rate.store(per_second(last, sample).to_bits(), Ordering::Relaxed);
+                last = sample;
             }
         });
         throughput
@@ -140,10 +135,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn uptime_counts_from_the_start() {
-        let stop = CancellationToken::new();
-        let throughput = Throughput::start(stop.clone());
+        let tasks = Tasks::new();
+        let throughput = Throughput::start(&tasks);
         tokio::time::sleep(Duration::from_secs(3)).await;
         assert_eq!(throughput.uptime().as_secs(), 3);
-        stop.cancel();
+        assert_eq!(tasks.stop(Duration::from_secs(1)).await, 0);
     }
 }

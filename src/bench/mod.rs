@@ -37,7 +37,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             // starts (the opening runs to its end), rather than killing the bench unreported.
             let end_hold = config.end_hold.clone();
             tokio::spawn(async move {
-                crate::app::shutdown_signal().await;
+                crate::lifecycle::shutdown_signal().await;
                 end_hold.cancel();
             });
             let report = idle::run(&config).await?;

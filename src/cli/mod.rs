@@ -16,8 +16,8 @@ pub use bench::{BenchArgs, BenchCommand, BenchIdleArgs, BenchPairsArgs, BenchRoo
 pub use tools::{ClientArgs, ClientEndpoint, ScopeArgs, TokenArgs};
 
 use crate::auth::AuthSecret;
-use crate::broker::RoomPolicy;
-use crate::broker::redis::RedisSettings;
+use crate::backplane::RoomPolicy;
+use crate::backplane::redis::RedisSettings;
 use crate::catalog::import::Format;
 use crate::config::ServeConfig;
 use crate::content::AdminToken;

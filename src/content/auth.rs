@@ -14,7 +14,7 @@ use axum::http::request::Parts;
 use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The secret that authorises writes (`--admin-token` / `PAIRLINK_ADMIN_TOKEN`).
 /// Never shown: its `Debug` form is redacted.

@@ -22,9 +22,9 @@ use axum::http::header::CONTENT_TYPE;
 use axum::routing::get;
 use tokio::sync::Mutex;
 
-use crate::app::AppState;
 use crate::catalog::rows::{ActionRow, QuizRow};
 use crate::db::Database;
+use crate::state::AppState;
 pub use auth::AdminToken;
 
 /// What the content API's handlers share (part of [`AppState`]).

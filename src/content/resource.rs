@@ -19,10 +19,10 @@ use utoipa::ToSchema;
 use super::auth::Admin;
 use super::error::ApiError;
 use super::extract::{JsonFields, JsonRow, ListParams, RowId};
-use crate::app::AppState;
-use crate::broker::CatalogChange;
+use crate::backplane::CatalogChange;
 use crate::catalog::rows::Content;
 use crate::catalog::store;
+use crate::state::AppState;
 
 /// One page of a table, by id.
 #[derive(Debug, Serialize, ToSchema)]
@@ -139,7 +139,7 @@ async fn changed<T: Content>(app: &AppState, id: i32, from: Option<i32>, to: Opt
         from,
         to,
     };
-    app.broker.catalog_changed(change).await;
+    app.hub.backplane().catalog_changed(change).await;
 }
 
 fn is_unique_violation(err: &sqlx::Error) -> bool {

@@ -23,12 +23,12 @@ use qrcode::render::svg;
 use serde::Serialize;
 
 use super::guesses::{GuessGuard, GuessLimit};
-use crate::app::AppState;
 use crate::auth::{self, Scope, Token};
 use crate::listener::OverTls;
 use crate::protocol::pairing::PairingCode;
 use crate::protocol::{DeviceId, ErrorCode, Role};
-use crate::session::{Upgrade, refuse};
+use crate::session::{Upgrade, refuse, refuse_unavailable};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -131,7 +131,7 @@ async fn issue(Path(uuid): Path<String>, State(app): State<AppState>, token: Tok
     if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Side(device, Role::Display)) {
         return refusal;
     }
-    match app.broker.pairing_code(device, app.codes.policy.ttl).await {
+    match app.hub.pairing_code(device, app.codes.policy.ttl).await {
         Ok(issued) => Json(CodeBody {
             code: issued.code,
             uuid: issued.device,
@@ -164,12 +164,12 @@ async fn resolve(app: &AppState, code: &str, client: SocketAddr) -> Result<(Pair
         }
     };
     let found = match code.parse::<PairingCode>() {
-        Ok(code) => match app.broker.resolve_code(code).await {
+        Ok(code) => match app.hub.resolve_code(code).await {
             Ok(device) => device.map(|device| (code, device)),
             Err(unavailable) => {
                 // Not the client's miss: it could not be looked up.
                 attempt.hit();
-                return Err(unavailable.refusal());
+                return Err(refuse_unavailable(&unavailable));
             }
         },
         Err(_) => None,

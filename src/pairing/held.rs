@@ -16,8 +16,12 @@ use axum::extract::ws::Message;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio::time::Instant;
 
-use crate::broker::{Broker, Peer, SendError};
+use crate::address::Peer;
+use crate::backplane::Wait;
+use crate::hub::{Hub, SendError};
+use crate::lifecycle::Tasks;
 use crate::metrics::METRICS;
+use crate::protocol::parcel::{Parcel, unix_ms};
 use crate::protocol::{DeviceId, ErrorCode, ErrorReply};
 use crate::session::outbox::Outbox;
 
@@ -35,14 +39,19 @@ pub enum Outcome {
     Held,
 }
 
-/// Messages waiting for their display, by UUID.
+/// Makes the controller's `expired` answer for a held draw, given why it expired, in
+/// the controller's protocol version.
+pub type Expiry = Box<dyn FnOnce(&'static str) -> Message + Send + Sync>;
+
+/// Draws waiting for their display, by UUID.
 #[derive(Clone)]
-pub struct HeldMessages(Arc<Inner>);
+pub struct HeldDraws(Arc<Inner>);
 
 struct Inner {
     policy: HoldPolicy,
-    /// For the expiry task: a display may be back without this node having heard.
-    broker: Arc<dyn Broker>,
+    hub: Arc<Hub>,
+    /// Expiry timers run here, and end with the server.
+    tasks: Tasks,
     /// A queue for each UUID being worked on or holding messages; an empty one is
     /// removed by whoever empties it, while holding its lock.
     queues: SyncMutex<HashMap<DeviceId, Arc<Mutex<Queue>>>>,
@@ -56,11 +65,23 @@ struct Queue {
 }
 
 struct Held {
-    message: Message,
+    parcel: Parcel,
     expires_at: Instant,
-    /// The connection that sent it, told if the message expires.
+    /// The connection that sent it, told if the draw expires.
     controller: Outbox,
+    expired: Expiry,
 }
+
+impl Held {
+    /// Tells the controller (if it is still there) that the draw was dropped.
+    fn expire(self, why: &'static str) {
+        METRICS.held.dec();
+        let _ = self.controller.push((self.expired)(why));
+    }
+}
+
+const DID_NOT_RECONNECT: &str = "the display did not reconnect in time; the message was dropped";
+const WENT_AWAY_AGAIN: &str = "the display went away again before the message reached it";
 
 /// One UUID's queue, locked.
 struct Locked {
@@ -69,13 +90,29 @@ struct Locked {
     guard: OwnedMutexGuard<Queue>,
 }
 
-impl HeldMessages {
-    pub fn new(policy: HoldPolicy, broker: Arc<dyn Broker>) -> Self {
+impl HeldDraws {
+    pub fn new(policy: HoldPolicy, hub: Arc<Hub>, tasks: &Tasks) -> Self {
         Self(Arc::new(Inner {
             policy,
-            broker,
+            hub,
+            tasks: tasks.clone(),
             queues: SyncMutex::default(),
         }))
+    }
+
+    /// Hands over what is held whenever a display attaches on another node, until the
+    /// server stops.
+    pub fn follow_displays(&self, tasks: &Tasks) {
+        let (held, mut attached) = (self.clone(), self.0.hub.displays_attached());
+        tasks.spawn(async move {
+            loop {
+                match attached.recv().await {
+                    Ok(device) => held.release(device).await,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => held.release_all().await,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
     }
 
     fn queues(&self) -> SyncGuard<'_, HashMap<DeviceId, Arc<Mutex<Queue>>>> {
@@ -108,16 +145,16 @@ impl HeldMessages {
         }
     }
 
-    /// Sends `message` to the display of `device`, or holds it if the display is offline.
+    /// Sends `parcel` to the display of `device`, or holds it if the display is offline.
     pub async fn send_or_hold(
         &self,
-        broker: &dyn Broker,
         device: DeviceId,
-        message: Message,
+        parcel: Parcel,
         controller: &Outbox,
+        expired: Expiry,
     ) -> Result<Outcome, ErrorReply> {
         let mut locked = self.lock_device(device).await;
-        let outcome = self.send_or_hold_locked(&mut locked, broker, message, controller).await;
+        let outcome = self.send_or_hold_locked(&mut locked, parcel, controller, expired).await;
         self.unlock(locked);
         outcome
     }
@@ -125,18 +162,19 @@ impl HeldMessages {
     async fn send_or_hold_locked(
         &self,
         locked: &mut Locked,
-        broker: &dyn Broker,
-        message: Message,
+        parcel: Parcel,
         controller: &Outbox,
+        expired: Expiry,
     ) -> Result<Outcome, ErrorReply> {
         let device = locked.device;
+        let hub = &self.0.hub;
         // What is held goes first. The display may be back on another node before this
         // one heard of it: then it is handed over now, ahead of this message.
-        let still_held = !flush(&mut locked.guard.items, broker, device).await;
+        let still_held = !flush(&mut locked.guard.items, hub, device).await;
         if !still_held {
             // Queued on the display's connection, not awaited until written: the lock
             // must not wait on a display's socket.
-            match broker.post(Peer::display(device), message.clone()).await {
+            match hub.deliver(Peer::display(device), parcel.clone(), Wait::Queued).await {
                 Ok(()) => return Ok(Outcome::Delivered),
                 Err(SendError::Offline) => {}
                 Err(err) => return Err(super::display_unreachable(err)),
@@ -152,34 +190,43 @@ impl HeldMessages {
                 ),
             ));
         }
+        let parcel = match parcel {
+            Parcel::Draw { draw, difficulty, .. } => Parcel::Draw {
+                draw,
+                difficulty,
+                held_since_ms: Some(unix_ms(std::time::SystemTime::now())),
+            },
+            other => other,
+        };
         queue.items.push_back(Held {
-            message,
+            parcel,
             expires_at: Instant::now() + self.0.policy.hold_for,
             controller: controller.clone(),
+            expired,
         });
         METRICS.held.inc();
         if !queue.expiring {
             queue.expiring = true;
-            tokio::spawn(self.clone().expire(device));
+            self.0.tasks.spawn(self.clone().expire(device));
         }
         Ok(Outcome::Held)
     }
 
     /// Hands everything held to displays that are back (announcements were missed).
-    pub async fn release_all(&self, broker: &dyn Broker) {
+    async fn release_all(&self) {
         let devices: Vec<DeviceId> = self.queues().keys().copied().collect();
         for device in devices {
-            self.release(broker, device).await;
+            self.release(device).await;
         }
     }
 
     /// Hands what is held for `device` to its display, which attached on another node.
-    pub async fn release(&self, broker: &dyn Broker, device: DeviceId) {
+    async fn release(&self, device: DeviceId) {
         if !self.queues().contains_key(&device) {
             return;
         }
         let mut locked = self.lock_device(device).await;
-        flush(&mut locked.guard.items, broker, device).await;
+        flush(&mut locked.guard.items, &self.0.hub, device).await;
         self.unlock(locked);
     }
 
@@ -201,17 +248,11 @@ impl HeldMessages {
             if queue.items.front().is_some_and(|held| held.expires_at <= now) {
                 // Before giving up on them: the display may be back on another node
                 // whose announcement never arrived.
-                flush(&mut queue.items, self.0.broker.as_ref(), device).await;
+                flush(&mut queue.items, &self.0.hub, device).await;
             }
             while queue.items.front().is_some_and(|held| held.expires_at <= now) {
-                let held = queue.items.pop_front().expect("front exists");
-                METRICS.held.dec();
-                let reply = ErrorReply::new(
-                    ErrorCode::Expired,
-                    "the display did not reconnect in time; the message was dropped",
-                );
                 // The controller may be gone: then nobody is left to tell.
-                let _ = held.controller.push(Message::Text(reply.to_json().into()));
+                queue.items.pop_front().expect("front exists").expire(DID_NOT_RECONNECT);
             }
             let next_expiry = queue.items.front().map(|held| held.expires_at);
             if next_expiry.is_none() {
@@ -226,11 +267,12 @@ impl HeldMessages {
     }
 }
 
-/// Posts held messages to the display in order until one does not get through; returns
+/// Queues held draws for the display in order until one does not get through; returns
 /// whether none is left.
-async fn flush(queue: &mut VecDeque<Held>, broker: &dyn Broker, device: DeviceId) -> bool {
+async fn flush(queue: &mut VecDeque<Held>, hub: &Hub, device: DeviceId) -> bool {
     while let Some(held) = queue.front() {
-        if broker.post(Peer::display(device), held.message.clone()).await.is_err() {
+        let display = Peer::display(device);
+        if hub.deliver(display, held.parcel.clone(), Wait::Queued).await.is_err() {
             return false;
         }
         queue.pop_front();
@@ -241,29 +283,29 @@ async fn flush(queue: &mut VecDeque<Held>, broker: &dyn Broker, device: DeviceId
 
 /// A UUID's held queue, locked while its display attaches.
 pub struct Release {
-    held: HeldMessages,
+    held: HeldDraws,
     locked: Locked,
 }
 
 impl Release {
     /// Delivers, in order, every message held for the UUID to its (now attached) display.
-    pub async fn deliver(mut self, broker: &dyn Broker) {
+    pub async fn deliver(mut self, hub: &Hub) {
         let device = self.locked.device;
-        let queue = std::mem::take(&mut self.locked.guard.items);
-        METRICS.held.dec_by(queue.len() as i64);
+        let mut queue = std::mem::take(&mut self.locked.guard.items).into_iter();
         // Queued, not awaited: the display's connection starts only once its 101 is sent.
-        let mut queue = queue.into_iter();
         for held in queue.by_ref() {
-            if broker.post(Peer::display(device), held.message).await.is_err() {
+            if hub
+                .deliver(Peer::display(device), held.parcel.clone(), Wait::Queued)
+                .await
+                .is_err()
+            {
+                held.expire(WENT_AWAY_AGAIN);
                 break;
             }
+            METRICS.held.dec();
         }
         for lost in queue {
-            let reply = ErrorReply::new(
-                ErrorCode::Expired,
-                "the display went away again before the message reached it",
-            );
-            let _ = lost.controller.push(Message::Text(reply.to_json().into()));
+            lost.expire(WENT_AWAY_AGAIN);
         }
         self.finish();
     }
@@ -276,66 +318,86 @@ impl Release {
 
 #[cfg(test)]
 mod tests {
-    use axum::extract::ws::Utf8Bytes;
+    use std::time::Duration;
 
     use super::*;
-    use crate::broker::RoomPolicy;
-    use crate::broker::local::LocalBroker;
+    use crate::backplane::RoomPolicy;
+    use crate::backplane::solo::Solo;
+    use crate::protocol::Version;
+    use crate::protocol::pairing::Draw;
     use crate::session::outbox::{Outgoing, outbox};
 
     fn device(n: u128) -> DeviceId {
         DeviceId::new(uuid::Uuid::from_u128(n))
     }
 
-    fn draw(text: &'static str) -> Message {
-        Message::Text(Utf8Bytes::from_static(text))
+    fn draw(action_id: i32) -> Parcel {
+        Parcel::Draw {
+            draw: Draw {
+                quiz_id: vec![1],
+                action_id,
+            },
+            difficulty: 1,
+            held_since_ms: None,
+        }
     }
 
-    fn held(broker: &Arc<LocalBroker>) -> HeldMessages {
+    fn expiry() -> Expiry {
+        Box::new(|why| Message::Text(format!("expired: {why}").into()))
+    }
+
+    fn setup() -> (HeldDraws, Arc<Hub>) {
+        let tasks = Tasks::new();
+        let solo = Arc::new(Solo::new(RoomPolicy::default()));
+        let hub = Hub::new(solo, Duration::from_millis(50), &tasks);
         let policy = HoldPolicy {
             hold_for: Duration::from_secs(60),
             hold_max: 4,
         };
-        HeldMessages::new(policy, broker.clone())
+        (HeldDraws::new(policy, hub.clone(), &tasks), hub)
     }
 
-    fn broker() -> Arc<LocalBroker> {
-        Arc::new(LocalBroker::new(Duration::from_millis(50), RoomPolicy::default()))
+    fn action_of(outgoing: Option<Outgoing>) -> i64 {
+        let Some(Outgoing::Message(Message::Text(text), _)) = outgoing else {
+            panic!("expected a draw, got {outgoing:?}")
+        };
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        value["action_id"].as_i64().unwrap()
     }
 
     #[tokio::test]
     async fn queues_are_kept_only_while_something_is_held() {
-        let shared = broker();
-        let held = held(&shared);
-        let broker = shared.as_ref();
-        let (controller, _controller_inbox) = outbox(8);
-        let (display, mut display_inbox) = outbox(8);
-        broker.attach(Peer::display(device(1)), display).await.unwrap();
-        let outcome = held.send_or_hold(broker, device(1), draw("now"), &controller).await;
+        let (held, hub) = setup();
+        let (controller, _controller_reader) = outbox(8);
+        let (display, mut display_reader) = outbox(8);
+        hub.attach(Peer::display(device(1)), display, Version::V1)
+            .await
+            .unwrap();
+        let outcome = held.send_or_hold(device(1), draw(1), &controller, expiry()).await;
         assert_eq!(outcome.unwrap(), Outcome::Delivered);
         assert!(held.queues().is_empty(), "nothing held, nothing kept");
 
-        let outcome = held.send_or_hold(broker, device(2), draw("later"), &controller).await;
+        let outcome = held.send_or_hold(device(2), draw(2), &controller, expiry()).await;
         assert_eq!(outcome.unwrap(), Outcome::Held);
         assert_eq!(held.queues().len(), 1);
-        let (display, mut second_inbox) = outbox(8);
-        broker.attach(Peer::display(device(2)), display).await.unwrap();
-        held.release(broker, device(2)).await;
-        assert!(matches!(second_inbox.try_next(), Some(Outgoing::Message(message, _)) if message == draw("later")));
-        assert!(matches!(display_inbox.try_next(), Some(Outgoing::Message(message, _)) if message == draw("now")));
+        let (display, mut second_reader) = outbox(8);
+        hub.attach(Peer::display(device(2)), display, Version::V1)
+            .await
+            .unwrap();
+        held.release(device(2)).await;
+        assert_eq!(action_of(second_reader.try_next()), 2);
+        assert_eq!(action_of(display_reader.try_next()), 1);
     }
 
     #[tokio::test]
     async fn a_display_attaching_holds_its_queue_but_not_the_others() {
-        let shared = broker();
-        let held = held(&shared);
-        let broker = shared.as_ref();
-        let (controller, _inbox) = outbox(8);
+        let (held, _hub) = setup();
+        let (controller, _reader) = outbox(8);
         let release = held.lock(device(1)).await;
         // Another UUID's draw is not held up by the attaching display.
         let other = tokio::time::timeout(
             Duration::from_secs(1),
-            held.send_or_hold(broker, device(2), draw("x"), &controller),
+            held.send_or_hold(device(2), draw(1), &controller, expiry()),
         )
         .await;
         assert!(other.is_ok(), "another UUID waited for the attaching display");
@@ -344,21 +406,44 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_display_back_unannounced_gets_its_draws_instead_of_an_expiry() {
-        let shared = broker();
-        let held = held(&shared);
-        let broker = shared.as_ref();
-        let (controller, mut controller_inbox) = outbox(8);
-        let outcome = held.send_or_hold(broker, device(3), draw("held"), &controller).await;
+        let (held, hub) = setup();
+        let (controller, mut controller_reader) = outbox(8);
+        let outcome = held.send_or_hold(device(3), draw(3), &controller, expiry()).await;
         assert_eq!(outcome.unwrap(), Outcome::Held);
         // The display comes back, and nobody tells the held queue.
-        let (display, mut display_inbox) = outbox(8);
-        broker.attach(Peer::display(device(3)), display).await.unwrap();
+        let (display, mut display_reader) = outbox(8);
+        hub.attach(Peer::display(device(3)), display, Version::V2)
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_secs(61)).await;
-        assert!(matches!(display_inbox.try_next(), Some(Outgoing::Message(message, _)) if message == draw("held")));
+        let Some(Outgoing::Message(Message::Text(text), _)) = display_reader.try_next() else {
+            panic!("the held draw")
+        };
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            (value["held"].as_bool(), value["action_id"].as_i64()),
+            (Some(true), Some(3))
+        );
+        assert!(value["sent_at"].is_string());
         assert!(
-            controller_inbox.try_next().is_none(),
+            controller_reader.try_next().is_none(),
             "no `expired` for a delivered draw"
         );
+        assert!(held.queues().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_draw_held_too_long_is_answered_expired() {
+        let (held, _hub) = setup();
+        let (controller, mut controller_reader) = outbox(8);
+        held.send_or_hold(device(4), draw(4), &controller, expiry())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(61)).await;
+        let Some(Outgoing::Message(Message::Text(text), _)) = controller_reader.try_next() else {
+            panic!("the expiry")
+        };
+        assert_eq!(text.as_str(), format!("expired: {DID_NOT_RECONNECT}"));
         assert!(held.queues().is_empty());
     }
 }

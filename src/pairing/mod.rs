@@ -18,19 +18,22 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-
-use crate::app::AppState;
-use crate::auth::{self, Scope, Token};
-use crate::broker::{Broker, Generation, Peer, SendError, Unavailable};
-use crate::catalog::SharedCatalog;
-use crate::metrics::{Kind, METRICS};
-use crate::protocol::pairing::{DifficultyRequest, QUEUED, RECEIVED};
-use crate::protocol::{DeviceId, ErrorCode, ErrorReply, Role};
-use crate::session::outbox::Outbox;
-use crate::session::{Handler, Incoming, Upgrade, refuse, require_upgrade};
 use tokio::time::Instant;
 
-use held::{HeldMessages, Outcome};
+use crate::address::{Generation, Peer};
+use crate::auth::{self, Scope, Token};
+use crate::backplane::Wait;
+use crate::catalog::SharedCatalog;
+use crate::hub::{Hub, SendError};
+use crate::metrics::{Kind, METRICS};
+use crate::protocol::pairing::{DifficultyRequest, QUEUED, RECEIVED};
+use crate::protocol::parcel::Parcel;
+use crate::protocol::{DeviceId, ErrorCode, ErrorReply, Frame, Role, Version};
+use crate::session::outbox::Outbox;
+use crate::session::{Handler, Upgrade, error_message, refuse, refuse_unavailable, require_upgrade};
+use crate::state::AppState;
+
+use held::{HeldDraws, Outcome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -59,14 +62,14 @@ async fn display(Path(uuid): Path<String>, State(app): State<AppState>, token: T
         Some(held) => Some(held.lock(device).await),
         None => None,
     };
-    let broker = app.broker.clone();
+    let hub = app.hub.clone();
     let response = accept(app, upgrade, Peer::display(device), |registration| DisplayHandler {
         registration,
     })
     .await;
     if let Some(release) = release {
         if response.status() == StatusCode::SWITCHING_PROTOCOLS {
-            release.deliver(broker.as_ref()).await;
+            release.deliver(&hub).await;
         } else {
             release.finish();
         }
@@ -89,9 +92,9 @@ async fn controller(Path(uuid): Path<String>, State(app): State<AppState>, token
 /// Accepts the controller of `device` while its display is connected (also used by
 /// `/ws/join/{code}`).
 async fn connect_controller(app: AppState, device: DeviceId, upgrade: Upgrade) -> Response {
-    let online = match app.broker.is_online(Peer::display(device)).await {
+    let online = match app.hub.is_online(Peer::display(device)).await {
         Ok(online) => online,
-        Err(unavailable) => return unavailable.refusal(),
+        Err(unavailable) => return refuse_unavailable(&unavailable),
     };
     if !online {
         return refuse(
@@ -130,7 +133,7 @@ fn device_id(uuid: &str) -> Result<DeviceId, Response> {
 struct Registration {
     peer: Peer,
     generation: Generation,
-    broker: Arc<dyn Broker>,
+    hub: Arc<Hub>,
     /// This connection's own queue, for answers that arrive later (held messages expiring).
     outbox: Outbox,
     released: bool,
@@ -138,7 +141,7 @@ struct Registration {
 
 impl Registration {
     async fn release(&mut self) {
-        self.broker.detach(self.peer, self.generation).await;
+        self.hub.detach(self.peer, self.generation).await;
         self.released = true;
     }
 }
@@ -146,8 +149,8 @@ impl Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         if !self.released {
-            let (broker, peer, generation) = (self.broker.clone(), self.peer, self.generation);
-            tokio::spawn(async move { broker.detach(peer, generation).await });
+            let (hub, peer, generation) = (self.hub.clone(), self.peer, self.generation);
+            tokio::spawn(async move { hub.detach(peer, generation).await });
         }
     }
 }
@@ -170,14 +173,14 @@ async fn accept<H: Handler + 'static>(
     };
     let (outbox, inbox) = app.sessions.outbox();
     // Registered before the 101 goes out: see the module comment.
-    let generation = match app.broker.attach(peer, outbox.clone()).await {
+    let generation = match app.hub.attach(peer, outbox.clone(), Version::V1).await {
         Ok(generation) => generation,
-        Err(unavailable) => return unavailable.refusal(),
+        Err(unavailable) => return refuse_unavailable(&unavailable),
     };
     let registration = Registration {
         peer,
         generation,
-        broker: app.broker.clone(),
+        hub: app.hub.clone(),
         outbox,
         released: false,
     };
@@ -193,12 +196,16 @@ struct DisplayHandler {
 }
 
 impl Handler for DisplayHandler {
-    async fn on_message(&mut self, message: Incoming) -> Option<Message> {
+    async fn on_message(&mut self, message: Frame) -> Option<Message> {
         let controller = Peer::controller(self.registration.peer.device);
+        let relay = Parcel::Relay {
+            data: message,
+            json: false,
+        };
         // Queued without waiting for the write: the display is told only of failure.
-        match self.registration.broker.post(controller, message.into()).await {
+        match self.registration.hub.deliver(controller, relay, Wait::Queued).await {
             Ok(()) => None,
-            Err(SendError::Unavailable) => Some(Message::Text(Unavailable::reply().to_json().into())),
+            Err(SendError::Unavailable) => Some(error_message(&ErrorReply::broker_unavailable())),
             Err(err) => {
                 let message = match err {
                     SendError::SlowConsumer => {
@@ -206,9 +213,7 @@ impl Handler for DisplayHandler {
                     }
                     _ => "no controller is connected for this UUID; the message was dropped",
                 };
-                Some(Message::Text(
-                    ErrorReply::new(ErrorCode::ControllerOffline, message).to_json().into(),
-                ))
+                Some(error_message(&ErrorReply::new(ErrorCode::ControllerOffline, message)))
             }
         }
     }
@@ -222,11 +227,11 @@ impl Handler for DisplayHandler {
 struct ControllerHandler {
     registration: Registration,
     catalog: SharedCatalog,
-    held: Option<HeldMessages>,
+    held: Option<HeldDraws>,
 }
 
 impl Handler for ControllerHandler {
-    async fn on_message(&mut self, message: Incoming) -> Option<Message> {
+    async fn on_message(&mut self, message: Frame) -> Option<Message> {
         // Binary frames are read as JSON too: the seed's ReadJSON accepted either kind.
         let started = Instant::now();
         let reply = match self.deliver(message.as_bytes()).await {
@@ -237,7 +242,7 @@ impl Handler for ControllerHandler {
                     Outcome::Held => Utf8Bytes::from_static(QUEUED),
                 }
             }
-            Err(error) => error.to_json().into(),
+            Err(error) => return Some(error_message(&error)),
         };
         Some(Message::Text(reply))
     }
@@ -256,16 +261,21 @@ impl ControllerHandler {
                 format!("no quiz or no action has difficulty {}", request.difficulty),
             )
         })?;
-        let to_display = Message::Text(draw.to_json().into());
+        let to_display = Parcel::Draw {
+            draw,
+            difficulty: request.difficulty,
+            held_since_ms: None,
+        };
         let device = self.registration.peer.device;
-        let broker = self.registration.broker.as_ref();
         if let Some(held) = &self.held {
+            let expired: held::Expiry = Box::new(|why| error_message(&ErrorReply::new(ErrorCode::Expired, why)));
             return held
-                .send_or_hold(broker, device, to_display, &self.registration.outbox)
+                .send_or_hold(device, to_display, &self.registration.outbox, expired)
                 .await;
         }
-        broker
-            .send(Peer::display(device), to_display)
+        self.registration
+            .hub
+            .deliver(Peer::display(device), to_display, Wait::Written)
             .await
             .map(|()| Outcome::Delivered)
             .map_err(display_unreachable)
@@ -277,7 +287,7 @@ fn display_unreachable(err: SendError) -> ErrorReply {
     let message = match err {
         SendError::Offline => "the display for this UUID is not connected",
         SendError::SlowConsumer => "the display was not reading and has been disconnected",
-        SendError::Unavailable => return Unavailable::reply(),
+        SendError::Unavailable => return ErrorReply::broker_unavailable(),
     };
     ErrorReply::new(ErrorCode::DisplayOffline, message)
 }

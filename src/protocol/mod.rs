@@ -2,15 +2,90 @@
 //! and the tools that speak to it. Everything untrusted is parsed here, once, into types.
 //! The error reply shape is common to every endpoint; each protocol has its own module.
 
+pub mod close;
 pub mod pairing;
+pub mod parcel;
 pub mod rooms;
 pub mod signaling;
 
 use std::fmt;
 use std::str::FromStr;
 
+use axum::body::Bytes;
+use axum::extract::ws::{Message, Utf8Bytes};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+/// The version of the pairing protocol a connection speaks: v1 (the seed's, frozen), or
+/// v2 when the client offered the `pairlink.v2` subprotocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Version {
+    V1,
+    V2,
+}
+
+/// A data frame, as a client sent it or as it travels between nodes: text or binary.
+/// Cheap to clone (reference-counted bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    Text(Utf8Bytes),
+    Binary(Bytes),
+}
+
+impl Frame {
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Frame::Text(text) => text.as_bytes(),
+            Frame::Binary(bytes) => bytes,
+        }
+    }
+
+    /// The data frame in `message`, if it is one.
+    pub fn of(message: &Message) -> Option<Self> {
+        match message {
+            Message::Text(text) => Some(Frame::Text(text.clone())),
+            Message::Binary(bytes) => Some(Frame::Binary(bytes.clone())),
+            _ => None,
+        }
+    }
+}
+
+impl From<Frame> for Message {
+    fn from(frame: Frame) -> Self {
+        match frame {
+            Frame::Text(text) => Message::Text(text),
+            Frame::Binary(bytes) => Message::Binary(bytes),
+        }
+    }
+}
+
+/// Between nodes a frame is `{"text":…}` or `{"binary":[…]}`.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FrameData<'a> {
+    Text(#[serde(borrow)] std::borrow::Cow<'a, str>),
+    Binary(Vec<u8>),
+}
+
+impl Serialize for Frame {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Frame::Text(text) => FrameData::Text(text.as_str().into()),
+            Frame::Binary(bytes) => FrameData::Binary(bytes.to_vec()),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Frame {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match FrameData::deserialize(deserializer)? {
+            FrameData::Text(text) => Frame::Text(text.into_owned().into()),
+            FrameData::Binary(bytes) => Frame::Binary(bytes.into()),
+        })
+    }
+}
 
 /// The UUID a display and its controller share.
 ///
@@ -274,9 +349,7 @@ pub struct ErrorReply {
 }
 
 impl ErrorReply {
-    /// Counted in `pairlink_errors_total` as it is made: every error reply made is sent.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        crate::metrics::METRICS.error(code);
         Self {
             status: "error".to_owned(),
             code,
@@ -286,6 +359,41 @@ impl ErrorReply {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("an error reply always serialises")
+    }
+
+    /// The answer to a message that needed another node while Redis is unreachable.
+    pub fn broker_unavailable() -> Self {
+        Self::new(ErrorCode::BrokerUnavailable, UNAVAILABLE_MESSAGE)
+    }
+}
+
+/// What a client is told when the scale-out broker (Redis) cannot be reached.
+const UNAVAILABLE_MESSAGE: &str =
+    "the server cannot reach its other nodes right now (Redis is unavailable); retry shortly";
+
+/// An error sent to a client, whatever its shape: what `pairlink_errors_total` counts.
+pub trait WireError {
+    fn code(&self) -> ErrorCode;
+    fn to_json(&self) -> String;
+}
+
+impl WireError for ErrorReply {
+    fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    fn to_json(&self) -> String {
+        ErrorReply::to_json(self)
+    }
+}
+
+impl WireError for EventError {
+    fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    fn to_json(&self) -> String {
+        EventError::to_json(self)
     }
 }
 
@@ -302,9 +410,7 @@ pub struct EventError {
 }
 
 impl EventError {
-    /// Counted in `pairlink_errors_total` as it is made: every error event made is sent.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        crate::metrics::METRICS.error(code);
         Self {
             code,
             message: message.into(),
@@ -322,6 +428,11 @@ impl EventError {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("an error event always serialises")
+    }
+
+    /// A message dropped because it needed another node while Redis is unreachable.
+    pub fn broker_unavailable() -> Self {
+        Self::new(ErrorCode::BrokerUnavailable, UNAVAILABLE_MESSAGE)
     }
 }
 

@@ -27,39 +27,36 @@ use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::{Instrument, Span};
 
+use crate::backplane::Unavailable;
 use crate::metrics::{ConnectionMetrics, Kind, METRICS};
-use crate::protocol::{ErrorCode, ErrorReply};
+use crate::protocol::close::{self, Close};
+use crate::protocol::{ErrorCode, ErrorReply, Frame, WireError};
 use crate::telemetry;
 use keepalive::{Keepalive, Tick};
 pub use limits::{Limits, RateLimit};
-use outbox::{Inbox, Outgoing};
+use outbox::{OutboxReader, Outgoing};
 
-/// Close codes pairlink sends; docs/protocol.md lists when each is used.
-pub mod close_code {
-    /// The server is shutting down.
-    pub const GOING_AWAY: u16 = 1001;
-    /// The client broke RFC 6455 framing.
-    pub const PROTOCOL_ERROR: u16 = 1002;
-    /// A text message was not valid UTF-8.
-    pub const INVALID_PAYLOAD: u16 = 1007;
-    /// A message exceeded `--max-message-bytes`.
-    pub const MESSAGE_TOO_BIG: u16 = 1009;
-    /// With `--redis-url`: the node lost Redis for a while, so a group member may have
-    /// missed messages; it should reconnect (a room member with `?since=`).
-    pub const SERVICE_RESTART: u16 = 1012;
-    /// The client stopped reading and its outbound queue filled up.
-    pub const SLOW_CONSUMER: u16 = 1013;
-    /// A newer connection took this connection's place (same UUID and role).
-    pub const REPLACED: u16 = 4001;
-    /// The client sent nothing, not even a pong, for `--idle-timeout`.
-    pub const IDLE_TIMEOUT: u16 = 4002;
+/// An error for the client, counted in `pairlink_errors_total`: every error answer that
+/// pairlink sends on a WebSocket is made here.
+pub fn error_message(error: &impl WireError) -> Message {
+    METRICS.error(error.code());
+    Message::Text(error.to_json().into())
 }
 
-/// Builds a close frame with a static reason.
-pub fn close_frame(code: u16, reason: &'static str) -> CloseFrame {
+/// HTTP 503 before an upgrade: the node cannot register connections without Redis.
+pub fn refuse_unavailable(unavailable: &Unavailable) -> Response {
+    refuse(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::BrokerUnavailable,
+        format!("{unavailable}; retry shortly"),
+    )
+}
+
+/// The close frame for `close`.
+pub fn close_frame(close: Close) -> CloseFrame {
     CloseFrame {
-        code,
-        reason: Utf8Bytes::from_static(reason),
+        code: close.code,
+        reason: Utf8Bytes::from_static(close.reason),
     }
 }
 
@@ -128,28 +125,23 @@ impl Sessions {
                     max = self.0.limits.max_connections,
                     "refusing a WebSocket: --max-connections reached"
                 );
-                let body = ErrorReply::new(
-                    ErrorCode::ServerFull,
-                    "the server is at its connection limit; retry later",
-                );
-                Err((
+                Err(refuse(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    [(axum::http::header::CONTENT_TYPE, "application/json")],
-                    body.to_json(),
-                )
-                    .into_response())
+                    ErrorCode::ServerFull,
+                    "the server is at its connection limit; retry later".to_owned(),
+                ))
             }
         }
     }
 
     /// A queue for a connection about to be admitted, sized by `--queue-capacity`.
-    pub fn outbox(&self) -> (outbox::Outbox, Inbox) {
+    pub fn outbox(&self) -> (outbox::Outbox, OutboxReader) {
         self.outbox_with_headroom(0)
     }
 
     /// A queue with room for `extra` messages on top of `--queue-capacity`: a room member
     /// receives its welcome and the replayed history in one burst when it joins.
-    pub fn outbox_with_headroom(&self, extra: usize) -> (outbox::Outbox, Inbox) {
+    pub fn outbox_with_headroom(&self, extra: usize) -> (outbox::Outbox, OutboxReader) {
         outbox::outbox(self.0.limits.queue_capacity + extra)
     }
 
@@ -181,6 +173,7 @@ pub type Upgrade = Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSoc
 
 /// An HTTP error before the upgrade, with the same JSON body as in-band errors.
 pub fn refuse(status: StatusCode, code: ErrorCode, message: String) -> Response {
+    METRICS.error(code);
     let body = ErrorReply::new(code, message).to_json();
     (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
 }
@@ -227,7 +220,7 @@ impl Admission {
 
     /// Answers `upgrade` with the shared limits and, once upgraded, runs the connection
     /// with `handler`. If the upgrade never completes, the handler is dropped unused.
-    pub fn upgrade<H: Handler + 'static>(self, upgrade: WebSocketUpgrade, inbox: Inbox, handler: H) -> Response {
+    pub fn upgrade<H: Handler + 'static>(self, upgrade: WebSocketUpgrade, inbox: OutboxReader, handler: H) -> Response {
         let span = self.span.clone();
         let limits = self.sessions.0.limits;
         upgrade
@@ -243,36 +236,10 @@ impl Admission {
     }
 }
 
-/// A data message from the client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Incoming {
-    Text(Utf8Bytes),
-    Binary(Bytes),
-}
-
-impl From<Incoming> for Message {
-    /// The same message, to send on as it came.
-    fn from(message: Incoming) -> Self {
-        match message {
-            Incoming::Text(text) => Message::Text(text),
-            Incoming::Binary(bytes) => Message::Binary(bytes),
-        }
-    }
-}
-
-impl Incoming {
-    pub fn as_bytes(&self) -> &[u8] {
-        match self {
-            Incoming::Text(text) => text.as_bytes(),
-            Incoming::Binary(bytes) => bytes,
-        }
-    }
-}
-
 /// What a connection does with the messages its client sends.
 pub trait Handler: Send {
     /// Handles one message; returns the answer to write back on this connection, if any.
-    fn on_message(&mut self, message: Incoming) -> impl Future<Output = Option<Message>> + Send;
+    fn on_message(&mut self, message: Frame) -> impl Future<Output = Option<Message>> + Send;
 
     /// Called once when the connection stops serving, *before* the closing handshake is
     /// finished: a client that has seen its close acknowledged can rely on the server
@@ -301,7 +268,7 @@ enum End {
 #[allow(clippy::manual_async_fn)]
 fn run(
     mut socket: WebSocket,
-    mut inbox: Inbox,
+    mut inbox: OutboxReader,
     mut handler: impl Handler + 'static,
     admission: Admission,
 ) -> impl Future<Output = ()> + Send + 'static {
@@ -336,11 +303,11 @@ fn run(
                             break;
                         }
                     }
-                    break End::Close(close_frame(close_code::GOING_AWAY, "going away"));
+                    break End::Close(close_frame(close::GOING_AWAY));
                 }
                 () = &mut timer => {
                     match keepalive.on_timer(Instant::now()) {
-                        Tick::Idle => break End::Fail(close_frame(close_code::IDLE_TIMEOUT, "idle timeout")),
+                        Tick::Idle => break End::Fail(close_frame(close::IDLE_TIMEOUT)),
                         Tick::Ping => {
                             if send(&mut socket, Message::Ping(Bytes::new()), limits.write_timeout).await.is_err() {
                                 break End::Gone;
@@ -358,8 +325,8 @@ fn run(
                             Some(frame) => break End::Fail(frame),
                             None => break End::Gone,
                         },
-                        Some(Ok(Message::Text(text))) => Incoming::Text(text),
-                        Some(Ok(Message::Binary(bytes))) => Incoming::Binary(bytes),
+                        Some(Ok(Message::Text(text))) => Frame::Text(text),
+                        Some(Ok(Message::Binary(bytes))) => Frame::Binary(bytes),
                         // Pings are answered by the WebSocket layer itself.
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                         Some(Ok(Message::Close(_))) => break End::ClosedByClient,
@@ -395,7 +362,7 @@ fn rate_limited(limit: Option<RateLimit>) -> Message {
         ErrorCode::RateLimited,
         format!("too many messages (limit {limit} per second, rate/burst); this one was dropped"),
     );
-    Message::Text(reply.to_json().into())
+    error_message(&reply)
 }
 
 async fn send(socket: &mut WebSocket, message: Message, timeout: Duration) -> Result<(), ()> {
@@ -410,7 +377,7 @@ async fn send(socket: &mut WebSocket, message: Message, timeout: Duration) -> Re
 /// their senders learn that those messages were not delivered.
 async fn write_queued(
     socket: &mut WebSocket,
-    inbox: &mut Inbox,
+    inbox: &mut OutboxReader,
     first: Message,
     receipt: Option<outbox::Receipt>,
     timeout: Duration,
@@ -472,12 +439,10 @@ fn close_for_error(err: axum::Error) -> Option<CloseFrame> {
     use tungstenite::error::{CapacityError, Error, ProtocolError};
     let frame = match err {
         Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => return None,
-        Error::Capacity(CapacityError::MessageTooLong { .. }) => {
-            close_frame(close_code::MESSAGE_TOO_BIG, "message too big")
-        }
-        Error::Capacity(_) => close_frame(close_code::MESSAGE_TOO_BIG, "frame too big"),
-        Error::Protocol(_) => close_frame(close_code::PROTOCOL_ERROR, "protocol error"),
-        Error::Utf8(_) => close_frame(close_code::INVALID_PAYLOAD, "invalid UTF-8 in text message"),
+        Error::Capacity(CapacityError::MessageTooLong { .. }) => close_frame(close::MESSAGE_TOO_BIG),
+        Error::Capacity(_) => close_frame(close::FRAME_TOO_BIG),
+        Error::Protocol(_) => close_frame(close::PROTOCOL_ERROR),
+        Error::Utf8(_) => close_frame(close::INVALID_PAYLOAD),
         _ => return None,
     };
     tracing::debug!(error = %err, code = frame.code, "client broke the protocol");

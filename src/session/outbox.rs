@@ -20,7 +20,8 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message};
 use tokio::sync::{Notify, oneshot};
 
-use super::{close_code, close_frame};
+use super::close_frame;
+use crate::protocol::close;
 
 /// Why a message could not be queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -55,7 +56,7 @@ impl Receipt {
 }
 
 /// Creates a queue holding at most `capacity` unsent messages.
-pub fn outbox(capacity: usize) -> (Outbox, Inbox) {
+pub fn outbox(capacity: usize) -> (Outbox, OutboxReader) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             queue: VecDeque::new(),
@@ -66,7 +67,7 @@ pub fn outbox(capacity: usize) -> (Outbox, Inbox) {
         ready: Notify::new(),
         room: Notify::new(),
     });
-    (Outbox(shared.clone()), Inbox(shared))
+    (Outbox(shared.clone()), OutboxReader(shared))
 }
 
 /// The sending side; cheap to clone and kept by whoever routes messages to the connection.
@@ -75,7 +76,7 @@ pub struct Outbox(Arc<Shared>);
 
 /// The receiving side, owned by the connection's task. Dropping it closes the queue.
 #[derive(Debug)]
-pub struct Inbox(Arc<Shared>);
+pub struct OutboxReader(Arc<Shared>);
 
 #[derive(Debug)]
 struct Shared {
@@ -134,17 +135,17 @@ impl Outbox {
     /// before the message is written returns [`PushError::Closed`].
     pub async fn deliver(&self, message: Message, patience: Duration) -> Result<(), PushError> {
         let (receipt, delivered) = oneshot::channel();
-        self.enqueue(message, Some(Receipt(receipt)), patience).await?;
+        self.queue(message, Some(Receipt(receipt)), patience).await?;
         delivered.await.map_err(|_| PushError::Closed)
     }
 
     /// Queues a message, waiting up to `patience` for room like [`Outbox::deliver`], but
     /// not for the write.
-    pub async fn post(&self, message: Message, patience: Duration) -> Result<(), PushError> {
-        self.enqueue(message, None, patience).await
+    pub async fn enqueue(&self, message: Message, patience: Duration) -> Result<(), PushError> {
+        self.queue(message, None, patience).await
     }
 
-    async fn enqueue(&self, message: Message, receipt: Option<Receipt>, patience: Duration) -> Result<(), PushError> {
+    async fn queue(&self, message: Message, receipt: Option<Receipt>, patience: Duration) -> Result<(), PushError> {
         let mut item = Some((message, receipt));
         if let Some(result) = self.try_enqueue(&mut item) {
             return result;
@@ -190,10 +191,7 @@ impl Outbox {
             "closing a connection whose client stopped reading (outbound queue full)"
         );
         state.queue.clear();
-        state.close = Some(close_frame(
-            close_code::SLOW_CONSUMER,
-            "slow consumer: outbound queue full",
-        ));
+        state.close = Some(close_frame(close::SLOW_CONSUMER));
         state.open = false;
         drop(state);
         self.0.ready.notify_one();
@@ -226,7 +224,7 @@ impl Outbox {
     }
 }
 
-impl Inbox {
+impl OutboxReader {
     /// The next message to write, or the close to send once the queue is drained.
     /// Cancel-safe: nothing is taken from the queue unless this returns.
     pub async fn next(&mut self) -> Outgoing {
@@ -238,7 +236,7 @@ impl Inbox {
         }
     }
 
-    /// Like [`Inbox::next`], without waiting.
+    /// Like [`OutboxReader::next`], without waiting.
     pub fn try_next(&mut self) -> Option<Outgoing> {
         let mut state = self.0.lock();
         if let Some((message, receipt)) = state.queue.pop_front() {
@@ -258,7 +256,7 @@ impl Inbox {
     }
 }
 
-impl Drop for Inbox {
+impl Drop for OutboxReader {
     fn drop(&mut self) {
         let mut state = self.0.lock();
         state.open = false;

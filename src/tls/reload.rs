@@ -9,25 +9,24 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use tokio::time::MissedTickBehavior;
-use tokio_util::sync::CancellationToken;
 
 use super::Certificates;
+use crate::lifecycle::Tasks;
 
-/// Reloads `certs` until `shutdown` is cancelled. SIGHUP is listened for from this call
-/// on, before the returned task first runs: a signal sent once the server answers
-/// reloads instead of ending the process (SIGHUP's default).
-pub fn spawn(certs: Arc<Certificates>, shutdown: CancellationToken) {
+/// Reloads `certs` until the server stops. SIGHUP is listened for from this call on,
+/// before the task first runs: a signal sent once the server answers reloads instead of
+/// ending the process (SIGHUP's default).
+pub fn spawn(certs: Arc<Certificates>, tasks: &Tasks) {
     let hangups = Hangups::new();
-    tokio::spawn(watch(certs, hangups, shutdown));
+    tasks.spawn(watch(certs, hangups));
 }
 
-async fn watch(certs: Arc<Certificates>, mut hangups: Hangups, shutdown: CancellationToken) {
+async fn watch(certs: Arc<Certificates>, mut hangups: Hangups) {
     let mut ticks = tokio::time::interval(certs.files().poll_interval);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut seen = Stamp::of(&certs);
     loop {
         let trigger = tokio::select! {
-            () = shutdown.cancelled() => return,
             () = hangups.next() => "SIGHUP",
             _ = ticks.tick() => {
                 let now = Stamp::of(&certs);

@@ -218,18 +218,23 @@ impl Setup {
 pub async fn spawn(setup: Setup) -> TestApp {
     let database = TestDatabase::create(setup.backend).await;
     if let Some(json) = &setup.catalog {
-        let db = database.connect().await;
-        CatalogFile::parse_json(json.as_bytes())
-            .unwrap()
-            .write(&db)
-            .await
-            .unwrap();
-        db.pool().close().await;
+        import_catalog(&database, json).await;
     }
     let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), database.url.clone());
     config.limits = setup.limits;
     (setup.configure)(&mut config);
     start(config, database).await
+}
+
+/// Writes the catalogue `json` into `database`, as `pairlink import` would.
+pub async fn import_catalog(database: &TestDatabase, json: &str) {
+    let db = database.connect().await;
+    CatalogFile::parse_json(json.as_bytes())
+        .unwrap()
+        .write(&db)
+        .await
+        .unwrap();
+    db.pool().close().await;
 }
 
 async fn start(config: ServeConfig, database: TestDatabase) -> TestApp {
@@ -342,11 +347,15 @@ pub fn tagged_catalog(difficulties: impl IntoIterator<Item = i32>, quizzes: i32)
 /// Opens a WebSocket by hand: the test can then send frames no client library would, or
 /// stay silent (no reads, no pongs).
 pub async fn raw_websocket(app: &TestApp, path: &str) -> TcpStream {
-    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    raw_websocket_at(app.addr, path).await
+}
+
+/// [`raw_websocket`] to the server at `addr`.
+pub async fn raw_websocket_at(addr: SocketAddr, path: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
     let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        app.addr
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut head = Vec::new();

@@ -1,21 +1,28 @@
 //! The chat hub (`/ws`): every message to everyone, the sender included, in one order.
 
 use futures_util::{SinkExt, StreamExt};
-use pairlink::db::Backend;
 use pairlink::session::Limits;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::deployment::{BrokerKind, Deployment, Options};
 use crate::helpers::*;
+use crate::on_both_brokers;
 
-async fn hub_client(app: &TestApp) -> Ws {
-    connect(&app.ws_url("/ws")).await.expect("joins the hub")
+on_both_brokers!(
+    text_and_binary_reach_every_client_unchanged,
+    all_clients_see_one_order,
+    a_client_that_stops_reading_never_stalls_the_others,
+);
+
+/// A client of the hub on node `node`.
+async fn hub_client(app: &Deployment, node: usize) -> Ws {
+    connect(&app.url(node, "/ws")).await.expect("joins the hub")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn text_and_binary_reach_every_client_unchanged() {
-    let app = spawn_default(Backend::Sqlite).await;
-    let mut a = hub_client(&app).await;
-    let mut b = hub_client(&app).await;
+async fn text_and_binary_reach_every_client_unchanged(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
+    let mut a = hub_client(&app, 0).await;
+    let mut b = hub_client(&app, 1).await;
     a.send(Message::text("héllo {not json}")).await.unwrap();
     b.send(Message::binary(vec![0u8, 255, 7])).await.unwrap();
     for ws in [&mut a, &mut b] {
@@ -28,14 +35,13 @@ async fn text_and_binary_reach_every_client_unchanged() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn all_clients_see_one_order() {
+async fn all_clients_see_one_order(broker: BrokerKind) {
     const CLIENTS: usize = 6;
     const EACH: usize = 20;
-    let app = spawn_default(Backend::Sqlite).await;
+    let app = Deployment::start(broker).await;
     let mut clients = Vec::new();
-    for _ in 0..CLIENTS {
-        clients.push(hub_client(&app).await);
+    for c in 0..CLIENTS {
+        clients.push(hub_client(&app, c).await);
     }
     let tasks = clients.into_iter().enumerate().map(|(c, mut ws)| {
         tokio::spawn(async move {
@@ -63,17 +69,18 @@ async fn all_clients_see_one_order() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_client_that_stops_reading_never_stalls_the_others() {
+async fn a_client_that_stops_reading_never_stalls_the_others(broker: BrokerKind) {
     let limits = Limits {
         queue_capacity: 4,
         write_timeout: std::time::Duration::from_secs(1),
         ..Limits::default()
     };
-    let app = spawn(Setup::new(Backend::Sqlite).limits(limits)).await;
-    let mut talker = hub_client(&app).await;
-    let mut reader = hub_client(&app).await;
-    let mut stalled = hub_client(&app).await; // never polled until the end
+    let app = Deployment::with(broker, Options::new().limits(limits)).await;
+    // On a cluster the stalled client shares the reader's node, which must keep serving
+    // the reader.
+    let mut talker = hub_client(&app, 0).await;
+    let mut reader = hub_client(&app, 1).await;
+    let mut stalled = hub_client(&app, 1).await; // never polled until the end
     let payload = "x".repeat(32 * 1024);
     const MESSAGES: usize = 400; // 12.8 MB: more than the stalled socket's buffers hold
     for i in 0..MESSAGES {

@@ -3,16 +3,16 @@
 use std::collections::HashSet;
 
 use futures_util::SinkExt;
-use pairlink::db::Backend;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::deployment::{BrokerKind, Deployment, Options};
 use crate::helpers::*;
-use crate::on_both_backends;
+use crate::on_both_brokers;
 
 const UUID: &str = "de358130-e94a-5692-8b09-d27007ad1944";
 
-on_both_backends!(
+on_both_brokers!(
     a_difficulty_reaches_the_display_and_the_controller_is_acknowledged,
     fewer_than_three_quizzes_are_all_drawn,
     the_display_must_connect_first,
@@ -22,10 +22,11 @@ on_both_backends!(
     a_newer_controller_replaces_the_older_one,
     a_controller_outlives_its_display_and_works_again_after_reconnect,
     a_hundred_pairs_exchange_without_loss_duplication_or_crossing,
+    health_check_answers_200,
 );
 
-async fn a_difficulty_reaches_the_display_and_the_controller_is_acknowledged(backend: Backend) {
-    let app = spawn(Setup::new(backend).catalog(tagged_catalog(1..=2, 5))).await;
+async fn a_difficulty_reaches_the_display_and_the_controller_is_acknowledged(broker: BrokerKind) {
+    let app = Deployment::with(broker, Options::new().catalog(tagged_catalog(1..=2, 5))).await;
     let mut display = app.display(UUID).await;
     let mut controller = app.controller(UUID).await;
 
@@ -51,8 +52,8 @@ async fn a_difficulty_reaches_the_display_and_the_controller_is_acknowledged(bac
     }
 }
 
-async fn fewer_than_three_quizzes_are_all_drawn(backend: Backend) {
-    let app = spawn(Setup::new(backend).catalog(tagged_catalog([4], 2))).await;
+async fn fewer_than_three_quizzes_are_all_drawn(broker: BrokerKind) {
+    let app = Deployment::with(broker, Options::new().catalog(tagged_catalog([4], 2))).await;
     let mut display = app.display(UUID).await;
     let mut controller = app.controller(UUID).await;
     send_text(&mut controller, r#"{"difficulty":4}"#).await;
@@ -63,9 +64,9 @@ async fn fewer_than_three_quizzes_are_all_drawn(backend: Backend) {
     assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
 }
 
-async fn the_display_must_connect_first(backend: Backend) {
-    let app = spawn_default(backend).await;
-    let refused = connect(&app.ws_url(&format!("/ws/difficulty/android/{UUID}"))).await;
+async fn the_display_must_connect_first(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
+    let refused = connect(&app.url(1, &format!("/ws/difficulty/android/{UUID}"))).await;
     let WsError::Http(response) = refused.expect_err("refused") else {
         panic!("expected an HTTP refusal")
     };
@@ -78,8 +79,8 @@ async fn the_display_must_connect_first(backend: Backend) {
     let _controller = app.controller(UUID).await;
 }
 
-async fn a_controller_right_after_the_display_101_is_accepted(backend: Backend) {
-    let app = spawn_default(backend).await;
+async fn a_controller_right_after_the_display_101_is_accepted(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
     for _ in 0..200 {
         let uuid = uuid::Uuid::new_v4().to_string();
         let _display = app.display(&uuid).await;
@@ -88,8 +89,8 @@ async fn a_controller_right_after_the_display_101_is_accepted(backend: Backend) 
     }
 }
 
-async fn uuids_are_case_insensitive_and_anything_else_is_refused(backend: Backend) {
-    let app = spawn_default(backend).await;
+async fn uuids_are_case_insensitive_and_anything_else_is_refused(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
     let mut display = app.display(&UUID.to_uppercase()).await;
     let mut controller = app.controller(UUID).await;
     send_text(&mut controller, r#"{"difficulty":1}"#).await;
@@ -102,8 +103,8 @@ async fn uuids_are_case_insensitive_and_anything_else_is_refused(backend: Backen
         "de358130-e94a-5692-8b09-d27007ad194z",
         "1",
     ] {
-        for role in ["unity", "android"] {
-            let refused = connect(&app.ws_url(&format!("/ws/difficulty/{role}/{bad}"))).await;
+        for (node, role) in [(0, "unity"), (1, "android")] {
+            let refused = connect(&app.url(node, &format!("/ws/difficulty/{role}/{bad}"))).await;
             let WsError::Http(response) = refused.expect_err("refused") else {
                 panic!("expected HTTP")
             };
@@ -114,11 +115,13 @@ async fn uuids_are_case_insensitive_and_anything_else_is_refused(backend: Backen
     }
 }
 
-async fn a_newer_display_replaces_the_older_one(backend: Backend) {
-    let app = spawn(Setup::new(backend).catalog(tagged_catalog([1], 3))).await;
-    let mut old = app.display(UUID).await;
+async fn a_newer_display_replaces_the_older_one(broker: BrokerKind) {
+    let app = Deployment::with(broker, Options::new().catalog(tagged_catalog([1], 3))).await;
+    // On a cluster the older display shares the controller's node and the newer one is
+    // elsewhere: the replaced display must stop counting on its own node too.
+    let mut old = app.display_on(1, UUID).await;
     let mut controller = app.controller(UUID).await;
-    let mut new = app.display(UUID).await;
+    let mut new = app.display_on(0, UUID).await;
 
     let frame = next_close(&mut old).await;
     assert_eq!(u16::from(frame.code), 4001);
@@ -134,11 +137,12 @@ async fn a_newer_display_replaces_the_older_one(backend: Backend) {
     let _second_controller = app.controller(UUID).await;
 }
 
-async fn a_newer_controller_replaces_the_older_one(backend: Backend) {
-    let app = spawn(Setup::new(backend).catalog(tagged_catalog([1], 3))).await;
+async fn a_newer_controller_replaces_the_older_one(broker: BrokerKind) {
+    let app = Deployment::with(broker, Options::new().catalog(tagged_catalog([1], 3))).await;
     let mut display = app.display(UUID).await;
-    let mut old = app.controller(UUID).await;
-    let mut new = app.controller(UUID).await;
+    // On a cluster each controller replaces one on the other node.
+    let mut old = app.controller_on(0, UUID).await;
+    let mut new = app.controller_on(1, UUID).await;
 
     let frame = next_close(&mut old).await;
     assert_eq!(u16::from(frame.code), 4001);
@@ -150,13 +154,13 @@ async fn a_newer_controller_replaces_the_older_one(backend: Backend) {
     assert_eq!(next_text(&mut new).await, r#"{"status":"received"}"#);
 
     // The old controller's clean-up left the new one registered: a third replaces it.
-    let _third = app.controller(UUID).await;
+    let _third = app.controller_on(0, UUID).await;
     let frame = next_close(&mut new).await;
     assert_eq!(u16::from(frame.code), 4001);
 }
 
-async fn a_controller_outlives_its_display_and_works_again_after_reconnect(backend: Backend) {
-    let app = spawn(Setup::new(backend).catalog(tagged_catalog([1], 3))).await;
+async fn a_controller_outlives_its_display_and_works_again_after_reconnect(broker: BrokerKind) {
+    let app = Deployment::with(broker, Options::new().catalog(tagged_catalog([1], 3))).await;
     let mut display = app.display(UUID).await;
     let mut controller = app.controller(UUID).await;
 
@@ -175,19 +179,21 @@ async fn a_controller_outlives_its_display_and_works_again_after_reconnect(backe
     assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
 }
 
-async fn a_hundred_pairs_exchange_without_loss_duplication_or_crossing(backend: Backend) {
+async fn a_hundred_pairs_exchange_without_loss_duplication_or_crossing(broker: BrokerKind) {
     const PAIRS: i32 = 100;
     const MESSAGES: usize = 20;
     // Pair p asks for difficulty p, then once for difficulty 1000 + p as an end marker;
     // every id in the catalogue names its difficulty, so a crossed message shows.
     let difficulties = (1..=PAIRS).chain((1..=PAIRS).map(|p| 1000 + p));
-    let app = spawn(Setup::new(backend).catalog(tagged_catalog(difficulties, 4))).await;
+    let app = Deployment::with(broker, Options::new().catalog(tagged_catalog(difficulties, 4))).await;
 
     let mut pairs = Vec::new();
     for p in 1..=PAIRS {
         let uuid = uuid::Uuid::new_v4().to_string();
-        let display = app.display(&uuid).await;
-        let controller = app.controller(&uuid).await;
+        // On a cluster, half the pairs one way round and half the other.
+        let node = p as usize;
+        let display = app.display_on(node, &uuid).await;
+        let controller = app.controller_on(node + 1, &uuid).await;
         pairs.push((p, display, controller));
     }
     let tasks = pairs.into_iter().map(|(p, mut display, mut controller)| {
@@ -219,16 +225,17 @@ async fn a_hundred_pairs_exchange_without_loss_duplication_or_crossing(backend: 
     }
 }
 
-#[tokio::test]
-async fn health_check_answers_200() {
-    let app = spawn_default(Backend::Sqlite).await;
-    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+async fn health_check_answers_200(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
+    for node in 0..app.node_count() {
+        let mut stream = tokio::net::TcpStream::connect(app.addr(node)).await.unwrap();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    }
 }

@@ -4,15 +4,25 @@
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
-use pairlink::db::Backend;
 use pairlink::protocol::pairing::CODE_ALPHABET;
 
+use crate::deployment::{BrokerKind, Deployment, Options};
 use crate::helpers::*;
+use crate::on_both_brokers;
 
 const UUID: &str = "a4b3c2d1-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
 
-async fn issue(app: &TestApp, uuid: &str) -> HttpReply {
-    http(app, "POST", &format!("/api/pairings/{uuid}/code")).await
+on_both_brokers!(
+    a_connected_display_gets_one_live_code_that_leads_to_its_uuid,
+    the_qr_code_holds_the_join_url,
+    a_controller_joins_by_code_exactly_as_by_uuid,
+    codes_end_with_their_display_or_their_time,
+    an_address_that_guesses_too_often_is_refused_even_for_live_codes,
+);
+
+/// Asks node `node` for the pairing code of `uuid`'s display.
+async fn issue(app: &Deployment, node: usize, uuid: &str) -> HttpReply {
+    app.http(node, "POST", &format!("/api/pairings/{uuid}/code")).await
 }
 
 /// Renders the SVG and decodes the QR code in it with a QR decoder.
@@ -31,12 +41,12 @@ pub fn decode_qr(svg: &str) -> String {
     grids[0].decode().expect("the QR code decodes").1
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_connected_display_gets_one_live_code_that_leads_to_its_uuid() {
-    let app = spawn_default(Backend::Sqlite).await;
+async fn a_connected_display_gets_one_live_code_that_leads_to_its_uuid(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
     let _display = app.display(UUID).await;
 
-    let reply = issue(&app, UUID).await;
+    // On a cluster: issued on the display's node, asked again and looked up on the other.
+    let reply = issue(&app, 0, UUID).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     let body = reply.json();
     let code = body["code"].as_str().unwrap().to_owned();
@@ -51,82 +61,96 @@ async fn a_connected_display_gets_one_live_code_that_leads_to_its_uuid() {
     );
 
     assert_eq!(
-        issue(&app, UUID).await.json(),
+        issue(&app, 1, UUID).await.json(),
         body,
         "asking again returns the live code"
     );
 
-    for spelled in [code.clone(), code.to_lowercase()] {
-        let reply = http(&app, "GET", &format!("/api/pairings/code/{spelled}")).await;
+    for (node, spelled) in [code.clone(), code.to_lowercase()].into_iter().enumerate() {
+        let reply = app.http(node, "GET", &format!("/api/pairings/code/{spelled}")).await;
         assert_eq!(reply.status, 200);
         assert_eq!(reply.json(), serde_json::json!({"code": code, "uuid": UUID}));
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_qr_code_holds_the_join_url() {
-    let app = spawn_default(Backend::Sqlite).await;
+async fn the_qr_code_holds_the_join_url(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
     let _display = app.display(UUID).await;
-    let code = issue(&app, UUID).await.json()["code"].as_str().unwrap().to_owned();
-    let reply = http(&app, "GET", &format!("/api/pairings/code/{code}/qr.svg")).await;
+    // On a cluster the picture comes from another node than the code: the join URL
+    // names the host its client asked.
+    let code = issue(&app, 0, UUID).await.json()["code"].as_str().unwrap().to_owned();
+    let reply = app.http(1, "GET", &format!("/api/pairings/code/{code}/qr.svg")).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), Some("image/svg+xml"));
-    assert_eq!(decode_qr(&reply.body), format!("ws://{}/ws/join/{code}", app.addr));
+    assert_eq!(decode_qr(&reply.body), format!("ws://{}/ws/join/{code}", app.addr(1)));
 
-    let public = spawn(Setup::new(Backend::Sqlite).config(|config| {
-        config.codes.public_url = Some("https://play.example.com/".parse().unwrap());
-    }))
+    let public = Deployment::with(
+        broker,
+        Options::new().config(|config| {
+            config.codes.public_url = Some("https://play.example.com/".parse().unwrap());
+        }),
+    )
     .await;
     let _display = public.display(UUID).await;
-    let code = issue(&public, UUID).await.json()["code"].as_str().unwrap().to_owned();
-    let reply = http(&public, "GET", &format!("/api/pairings/code/{code}/qr.svg")).await;
+    let code = issue(&public, 0, UUID).await.json()["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reply = public
+        .http(1, "GET", &format!("/api/pairings/code/{code}/qr.svg"))
+        .await;
     assert_eq!(decode_qr(&reply.body), format!("wss://play.example.com/ws/join/{code}"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_controller_joins_by_code_exactly_as_by_uuid() {
-    let app = spawn_default(Backend::Sqlite).await;
+async fn a_controller_joins_by_code_exactly_as_by_uuid(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
     let mut display = app.display(UUID).await;
-    let code = issue(&app, UUID).await.json()["code"].as_str().unwrap().to_lowercase();
-    let mut controller = connect(&app.ws_url(&format!("/ws/join/{code}"))).await.expect("joins");
+    let code = issue(&app, 0, UUID).await.json()["code"]
+        .as_str()
+        .unwrap()
+        .to_lowercase();
+    let mut controller = connect(&app.url(1, &format!("/ws/join/{code}"))).await.expect("joins");
     send_text(&mut controller, r#"{"difficulty":1}"#).await;
     assert!(next_json(&mut display).await["quiz_id"].is_array());
     assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
-    // It is the UUID's controller: a controller connecting by UUID replaces it.
-    let _by_uuid = app.controller(UUID).await;
+    // It is the UUID's controller: a controller connecting by UUID (on a cluster, on
+    // another node) replaces it.
+    let _by_uuid = app.controller_on(0, UUID).await;
     assert_eq!(u16::from(next_close(&mut controller).await.code), 4001);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn codes_end_with_their_display_or_their_time() {
-    let app = spawn(Setup::new(Backend::Sqlite).config(|config| config.codes.ttl = Duration::from_millis(300))).await;
-    let (status, body) = (issue(&app, UUID).await.status, issue(&app, UUID).await.json());
+async fn codes_end_with_their_display_or_their_time(broker: BrokerKind) {
+    let options = Options::new().config(|config| config.codes.ttl = Duration::from_millis(300));
+    let app = Deployment::with(broker, options).await;
+    // On a cluster, every request but the display's goes to the other node.
+    let (status, body) = (issue(&app, 1, UUID).await.status, issue(&app, 1, UUID).await.json());
     assert_eq!((status, body["code"].as_str()), (409, Some("display_offline")));
-    assert_eq!(issue(&app, "not-a-uuid").await.status, 400);
+    assert_eq!(issue(&app, 1, "not-a-uuid").await.status, 400);
 
     let mut display = app.display(UUID).await;
-    let code = issue(&app, UUID).await.json()["code"].as_str().unwrap().to_owned();
+    let code = issue(&app, 1, UUID).await.json()["code"].as_str().unwrap().to_owned();
     display.close(None).await.unwrap();
     let _ = next(&mut display).await;
-    let reply = http(&app, "GET", &format!("/api/pairings/code/{code}")).await;
+    let reply = app.http(1, "GET", &format!("/api/pairings/code/{code}")).await;
     assert_eq!(
         (reply.status, reply.json()["code"].as_str()),
         (404, Some("unknown_code"))
     );
-    let (status, body) = refusal(&app.ws_url(&format!("/ws/join/{code}"))).await;
+    let (status, body) = refusal(&app.url(1, &format!("/ws/join/{code}"))).await;
     assert_eq!((status, body["code"].as_str()), (404, Some("unknown_code")));
 
     let _display = app.display(UUID).await;
-    let code = issue(&app, UUID).await.json()["code"].as_str().unwrap().to_owned();
+    let code = issue(&app, 1, UUID).await.json()["code"].as_str().unwrap().to_owned();
+    // The code's lifetime passing is the event itself: nothing announces it.
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
-        http(&app, "GET", &format!("/api/pairings/code/{code}")).await.status,
+        app.http(1, "GET", &format!("/api/pairings/code/{code}")).await.status,
         404
     );
-    let fresh = issue(&app, UUID).await.json();
+    let fresh = issue(&app, 1, UUID).await.json();
     assert_eq!(
-        http(
-            &app,
+        app.http(
+            1,
             "GET",
             &format!("/api/pairings/code/{}", fresh["code"].as_str().unwrap())
         )
@@ -136,28 +160,34 @@ async fn codes_end_with_their_display_or_their_time() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_address_that_guesses_too_often_is_refused_even_for_live_codes() {
-    let app = spawn(Setup::new(Backend::Sqlite).config(|config| config.codes.guesses = "3/1m".parse().unwrap())).await;
+async fn an_address_that_guesses_too_often_is_refused_even_for_live_codes(broker: BrokerKind) {
+    let options = Options::new().config(|config| config.codes.guesses = "3/1m".parse().unwrap());
+    let app = Deployment::with(broker, options).await;
     let _display = app.display(UUID).await;
-    let live = issue(&app, UUID).await.json()["code"].as_str().unwrap().to_owned();
+    let live = issue(&app, 0, UUID).await.json()["code"].as_str().unwrap().to_owned();
     let guesser: IpAddr = [127, 0, 0, 2].into();
     let neighbour: IpAddr = [127, 0, 0, 3].into();
 
-    // Malformed and unknown codes, by lookup, QR or join: each is a miss.
-    for path in [
+    // Malformed and unknown codes, by lookup, QR or join: each is a miss. On a cluster
+    // the guesser's requests take turns between the nodes, as behind a load balancer.
+    for (node, path) in [
         "/api/pairings/code/AAAAAA",
         "/api/pairings/code/0OIL1x/qr.svg",
         "/ws/join/BBBBBB",
-    ] {
-        let reply = http_from(guesser, &app, "GET", path).await;
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let reply = app.http_from(guesser, node, "GET", path).await;
         assert_eq!(
             (reply.status, reply.json()["code"].as_str()),
             (404, Some("unknown_code")),
             "{path}"
         );
     }
-    let refused = http_from(guesser, &app, "GET", &format!("/api/pairings/code/{live}")).await;
+    let refused = app
+        .http_from(guesser, 3, "GET", &format!("/api/pairings/code/{live}"))
+        .await;
     assert_eq!(
         (refused.status, refused.json()["code"].as_str()),
         (429, Some("too_many_guesses"))
@@ -166,7 +196,7 @@ async fn an_address_that_guesses_too_often_is_refused_even_for_live_codes() {
     assert!((1..=60).contains(&retry_after));
     // Another address is not affected.
     assert_eq!(
-        http_from(neighbour, &app, "GET", &format!("/api/pairings/code/{live}"))
+        app.http_from(neighbour, 1, "GET", &format!("/api/pairings/code/{live}"))
             .await
             .status,
         200

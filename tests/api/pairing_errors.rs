@@ -1,25 +1,35 @@
 //! Every malformed message and frame has a defined answer, and loses nothing else.
 
+use std::net::SocketAddr;
+
 use futures_util::SinkExt;
-use pairlink::db::Backend;
 use pairlink::session::Limits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::deployment::{BrokerKind, Deployment, Options};
 use crate::helpers::*;
-use crate::on_both_backends;
+use crate::on_both_brokers;
 
 const UUID: &str = "6ba7b810-9dad-11d1-80b4-00c04fd430c8";
 
-on_both_backends!(bad_messages_get_error_codes_and_nothing_reaches_the_display);
+on_both_brokers!(
+    bad_messages_get_error_codes_and_nothing_reaches_the_display,
+    pings_are_answered_with_pongs,
+    a_message_over_the_limit_closes_with_1009_and_others_carry_on,
+    the_default_limit_is_64_kib,
+    protocol_violations_close_with_the_rfc_code_and_spare_other_connections,
+    a_controller_in_a_browser_can_send_text_frames_that_span_fragments,
+    a_plain_http_request_gets_the_same_json_errors,
+);
 
-async fn bad_messages_get_error_codes_and_nothing_reaches_the_display(backend: Backend) {
+async fn bad_messages_get_error_codes_and_nothing_reaches_the_display(broker: BrokerKind) {
     // Difficulty 1 has quizzes and an action; 2 has quizzes only; 3 has nothing.
     let catalog = r#"{"quizzes":[{"id":11,"name":"q","difficulty":1,"lef_sel":"a","rig_sel":"b"},
                                  {"id":21,"name":"q","difficulty":2,"lef_sel":"a","rig_sel":"b"}],
                       "actions":[{"id":1,"difficulty":1,"lef_sel":"a","rig_sel":"b"}]}"#;
-    let app = spawn(Setup::new(backend).catalog(catalog.to_owned())).await;
+    let app = Deployment::with(broker, Options::new().catalog(catalog.to_owned())).await;
     let mut display = app.display(UUID).await;
     let mut controller = app.controller(UUID).await;
 
@@ -60,9 +70,8 @@ async fn bad_messages_get_error_codes_and_nothing_reaches_the_display(backend: B
     assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
 }
 
-#[tokio::test]
-async fn pings_are_answered_with_pongs() {
-    let app = spawn_default(Backend::Sqlite).await;
+async fn pings_are_answered_with_pongs(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
     let mut display = app.display(UUID).await;
     display
         .send(Message::Ping(b"are you there".to_vec().into()))
@@ -74,18 +83,18 @@ async fn pings_are_answered_with_pongs() {
     }
 }
 
-#[tokio::test]
-async fn a_message_over_the_limit_closes_with_1009_and_others_carry_on() {
+async fn a_message_over_the_limit_closes_with_1009_and_others_carry_on(broker: BrokerKind) {
     let limits = Limits {
         max_message_bytes: 1024,
         ..Limits::default()
     };
-    let app = spawn(Setup::new(Backend::Sqlite).limits(limits)).await;
+    let app = Deployment::with(broker, Options::new().limits(limits)).await;
     let mut display = app.display(UUID).await;
     let mut controller = app.controller(UUID).await;
     let other = uuid::Uuid::new_v4().to_string();
-    let mut other_display = app.display(&other).await;
-    let mut other_controller = app.controller(&other).await;
+    // On a cluster the other pair is the other way round.
+    let mut other_display = app.display_on(1, &other).await;
+    let mut other_controller = app.controller_on(0, &other).await;
 
     let padded = format!(r#"{{"difficulty":1,"pad":"{}"}}"#, "x".repeat(1024));
     send_text(&mut controller, &padded).await;
@@ -102,9 +111,8 @@ async fn a_message_over_the_limit_closes_with_1009_and_others_carry_on() {
     next_json(&mut display).await;
 }
 
-#[tokio::test]
-async fn the_default_limit_is_64_kib() {
-    let app = spawn_default(Backend::Sqlite).await;
+async fn the_default_limit_is_64_kib(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
     let _display = app.display(UUID).await;
     let mut controller = app.controller(UUID).await;
     let padded = format!(r#"{{"difficulty":1,"pad":"{}"}}"#, "x".repeat(64 * 1024));
@@ -138,9 +146,8 @@ fn masked_frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
     frame
 }
 
-#[tokio::test]
-async fn protocol_violations_close_with_the_rfc_code_and_spare_other_connections() {
-    let app = spawn_default(Backend::Sqlite).await;
+async fn protocol_violations_close_with_the_rfc_code_and_spare_other_connections(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
     let mut display = app.display(UUID).await;
     let mut controller = app.controller(UUID).await;
     let display_path = format!("/ws/difficulty/unity/{}", uuid::Uuid::new_v4());
@@ -151,8 +158,8 @@ async fn protocol_violations_close_with_the_rfc_code_and_spare_other_connections
         ("unknown opcode", masked_frame(0x83, b"hi"), 1002),
         ("text that is not UTF-8", masked_frame(0x81, &[0xff, 0xfe, 0xfd]), 1007),
     ];
-    for (what, frame, code) in violations {
-        let mut raw = raw_websocket(&app, &display_path).await;
+    for (node, (what, frame, code)) in violations.into_iter().enumerate() {
+        let mut raw = raw_websocket_at(app.addr(node), &display_path).await;
         raw.write_all(&frame).await.unwrap();
         assert_eq!(read_close_code(&mut raw).await, code, "{what}");
     }
@@ -161,11 +168,10 @@ async fn protocol_violations_close_with_the_rfc_code_and_spare_other_connections
     assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
 }
 
-#[tokio::test]
-async fn a_controller_in_a_browser_can_send_text_frames_that_span_fragments() {
-    let app = spawn_default(Backend::Sqlite).await;
+async fn a_controller_in_a_browser_can_send_text_frames_that_span_fragments(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
     let mut display = app.display(UUID).await;
-    let mut raw = raw_websocket(&app, &format!("/ws/difficulty/android/{UUID}")).await;
+    let mut raw = raw_websocket_at(app.addr(1), &format!("/ws/difficulty/android/{UUID}")).await;
     // `{"difficulty":1}` split into a text frame and a continuation frame.
     raw.write_all(&masked_frame(0x01, br#"{"diffi"#)).await.unwrap();
     raw.write_all(&masked_frame(0x80, br#"culty":1}"#)).await.unwrap();
@@ -173,9 +179,9 @@ async fn a_controller_in_a_browser_can_send_text_frames_that_span_fragments() {
     assert!(draw["quiz_id"].is_array(), "{draw}");
 }
 
-/// Sends a plain HTTP GET (no upgrade headers) and returns the status and JSON body.
-async fn plain_get(app: &TestApp, path: &str) -> (u16, serde_json::Value) {
-    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+/// Sends a plain HTTP GET (no upgrade headers) to `addr` and returns the status and JSON body.
+async fn plain_get(addr: SocketAddr, path: &str) -> (u16, serde_json::Value) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
     let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
@@ -189,19 +195,20 @@ async fn plain_get(app: &TestApp, path: &str) -> (u16, serde_json::Value) {
     (status, serde_json::from_str(body).unwrap())
 }
 
-#[tokio::test]
-async fn a_plain_http_request_gets_the_same_json_errors() {
-    let app = spawn_default(Backend::Sqlite).await;
-    let (status, body) = plain_get(&app, "/ws/difficulty/unity/nope").await;
+async fn a_plain_http_request_gets_the_same_json_errors(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
+    // On a cluster the display is on node 0 and the requests go to node 1.
+    let node = app.addr(1);
+    let (status, body) = plain_get(node, "/ws/difficulty/unity/nope").await;
     assert_eq!((status, body["code"].as_str()), (400, Some("invalid_uuid")));
-    let (status, body) = plain_get(&app, &format!("/ws/difficulty/android/{UUID}")).await;
+    let (status, body) = plain_get(node, &format!("/ws/difficulty/android/{UUID}")).await;
     assert_eq!((status, body["code"].as_str()), (400, Some("display_offline")));
 
     let _display = app.display(UUID).await;
-    let (status, body) = plain_get(&app, &format!("/ws/difficulty/android/{UUID}")).await;
+    let (status, body) = plain_get(node, &format!("/ws/difficulty/android/{UUID}")).await;
     assert!((400..500).contains(&status), "{status}");
     assert_eq!(body["code"], "not_websocket");
-    let (status, body) = plain_get(&app, "/echo").await;
+    let (status, body) = plain_get(node, "/echo").await;
     assert!((400..500).contains(&status), "{status}");
     assert_eq!(body["code"], "not_websocket");
 }

@@ -1,17 +1,23 @@
 //! Display → controller relay: what a display sends reaches its controller unchanged.
 
 use futures_util::SinkExt;
-use pairlink::db::Backend;
 use pairlink::session::Limits;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::deployment::{BrokerKind, Deployment, Options};
 use crate::helpers::*;
+use crate::on_both_brokers;
 
 const UUID: &str = "3e1f7a52-0c4b-4d8e-9a6f-2b5c7d9e1f30";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn what_the_display_sends_reaches_its_controller_unchanged() {
-    let app = spawn_default(Backend::Sqlite).await;
+on_both_brokers!(
+    what_the_display_sends_reaches_its_controller_unchanged,
+    a_display_without_a_controller_is_told_and_keeps_its_connection,
+    an_oversized_display_message_closes_the_display_with_1009,
+);
+
+async fn what_the_display_sends_reaches_its_controller_unchanged(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
     let mut display = app.display(UUID).await;
     let mut controller = app.controller(UUID).await;
 
@@ -36,9 +42,8 @@ async fn what_the_display_sends_reaches_its_controller_unchanged() {
     assert_eq!(got, ["after the draw", r#"{"status":"received"}"#]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_display_without_a_controller_is_told_and_keeps_its_connection() {
-    let app = spawn_default(Backend::Sqlite).await;
+async fn a_display_without_a_controller_is_told_and_keeps_its_connection(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
     let mut display = app.display(UUID).await;
     send_text(&mut display, "anyone there?").await;
     let error = next_json(&mut display).await;
@@ -61,13 +66,12 @@ async fn a_display_without_a_controller_is_told_and_keeps_its_connection() {
     assert!(next_json(&mut display).await["quiz_id"].is_array());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_oversized_display_message_closes_the_display_with_1009() {
+async fn an_oversized_display_message_closes_the_display_with_1009(broker: BrokerKind) {
     let limits = Limits {
         max_message_bytes: 1024,
         ..Limits::default()
     };
-    let app = spawn(Setup::new(Backend::Sqlite).limits(limits)).await;
+    let app = Deployment::with(broker, Options::new().limits(limits)).await;
     let mut display = app.display(UUID).await;
     let mut controller = app.controller(UUID).await;
     send_text(&mut display, &"x".repeat(2048)).await;

@@ -1,22 +1,38 @@
 //! Rooms (`/ws/rooms/{room}`): welcome, join and leave notices, sequenced messages that
-//! every member sees in one order without gaps, and recovery with `?since=`.
+//! every member sees in one order without gaps, bad input and slow members. Recovery with
+//! `?since=` is in `rooms_recovery.rs`.
 
 use futures_util::SinkExt;
-use pairlink::broker::RoomPolicy;
-use pairlink::db::Backend;
+use pairlink::backplane::RoomPolicy;
 use pairlink::session::Limits;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::deployment::{BrokerKind, Deployment, Options};
 use crate::helpers::*;
+use crate::on_both_brokers;
 
-async fn rooms_app(history: usize, retention: std::time::Duration) -> TestApp {
-    spawn(Setup::new(Backend::Sqlite).config(move |config| config.rooms = RoomPolicy { history, retention })).await
+on_both_brokers!(
+    members_are_welcomed_announced_and_see_each_message_with_its_seq,
+    rooms_are_separate,
+    concurrent_senders_give_every_member_the_same_gapless_sequence,
+    members_leaving_mid_broadcast_do_not_disturb_the_rest,
+    bad_urls_are_refused_before_the_upgrade,
+    bad_messages_get_an_error_and_reach_no_one,
+    a_member_that_stops_reading_is_closed_and_the_others_go_on,
+    a_room_of_a_hundred_and_fifty_members_hears_every_message_in_order,
+);
+
+/// A deployment whose rooms keep `history` messages for `retention`.
+pub async fn rooms_app(broker: BrokerKind, history: usize, retention: std::time::Duration) -> Deployment {
+    let options = Options::new().config(move |config| config.rooms = RoomPolicy { history, retention });
+    Deployment::with(broker, options).await
 }
 
-/// Joins `room` with the query string `query` (e.g. `?name=Ana`); returns the socket and its welcome.
-async fn join(app: &TestApp, room: &str, query: &str) -> (Ws, Value) {
-    let mut ws = connect(&app.ws_url(&format!("/ws/rooms/{room}{query}")))
+/// Joins `room` on node `node` with the query string `query` (e.g. `?name=Ana`); returns
+/// the socket and its welcome.
+pub async fn join(app: &Deployment, node: usize, room: &str, query: &str) -> (Ws, Value) {
+    let mut ws = connect(&app.url(node, &format!("/ws/rooms/{room}{query}")))
         .await
         .expect("joins the room");
     let welcome = next_of_type(&mut ws, "welcome").await;
@@ -24,7 +40,7 @@ async fn join(app: &TestApp, room: &str, query: &str) -> (Ws, Value) {
 }
 
 /// Reads `count` room messages and returns them.
-async fn messages(ws: &mut Ws, count: usize) -> Vec<Value> {
+pub async fn messages(ws: &mut Ws, count: usize) -> Vec<Value> {
     let mut received = Vec::with_capacity(count);
     while received.len() < count {
         let event = next_json(ws).await;
@@ -35,21 +51,20 @@ async fn messages(ws: &mut Ws, count: usize) -> Vec<Value> {
     received
 }
 
-fn seqs(messages: &[Value]) -> Vec<u64> {
+pub fn seqs(messages: &[Value]) -> Vec<u64> {
     messages.iter().map(|m| m["seq"].as_u64().unwrap()).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn members_are_welcomed_announced_and_see_each_message_with_its_seq() {
-    let app = spawn_default(Backend::Sqlite).await;
-    let (mut ana, welcome) = join(&app, "lobby", "?name=Ana").await;
+async fn members_are_welcomed_announced_and_see_each_message_with_its_seq(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
+    let (mut ana, welcome) = join(&app, 0, "lobby", "?name=Ana").await;
     let ana_id = welcome["id"].as_str().unwrap().to_owned();
     assert_eq!(
         welcome,
         json!({"type":"welcome","id":ana_id,"seq":0,"members":[{"id":ana_id,"name":"Ana"}]})
     );
 
-    let (mut anon, welcome) = join(&app, "lobby", "").await;
+    let (mut anon, welcome) = join(&app, 1, "lobby", "").await;
     let anon_id = welcome["id"].as_str().unwrap().to_owned();
     assert_ne!(anon_id, ana_id);
     assert_eq!(
@@ -87,11 +102,10 @@ async fn members_are_welcomed_announced_and_see_each_message_with_its_seq() {
     assert_eq!(next_json(&mut ana).await, json!({"type":"leave","id":anon_id}));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn rooms_are_separate() {
-    let app = spawn_default(Backend::Sqlite).await;
-    let (mut red, _) = join(&app, "red", "").await;
-    let (mut blue, welcome) = join(&app, "blue", "").await;
+async fn rooms_are_separate(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
+    let (mut red, _) = join(&app, 0, "red", "").await;
+    let (mut blue, welcome) = join(&app, 1, "blue", "").await;
     assert_eq!(welcome["members"].as_array().unwrap().len(), 1);
     send_text(&mut red, "\"to red\"").await;
     send_text(&mut blue, "\"to blue\"").await;
@@ -103,16 +117,15 @@ async fn rooms_are_separate() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_senders_give_every_member_the_same_gapless_sequence() {
+async fn concurrent_senders_give_every_member_the_same_gapless_sequence(broker: BrokerKind) {
     const MEMBERS: usize = 8;
     // 120 messages per member: fewer than a member's queue holds (165), so a member
     // whose task is starved on a loaded machine is not closed as a slow consumer.
     const EACH: usize = 15;
-    let app = spawn_default(Backend::Sqlite).await;
+    let app = Deployment::start(broker).await;
     let mut members = Vec::new();
-    for _ in 0..MEMBERS {
-        members.push(join(&app, "busy", "").await.0);
+    for m in 0..MEMBERS {
+        members.push(join(&app, m, "busy", "").await.0);
     }
     // Everyone sends and reads at once.
     let tasks = members.into_iter().enumerate().map(|(m, mut ws)| {
@@ -143,14 +156,14 @@ async fn concurrent_senders_give_every_member_the_same_gapless_sequence() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn members_leaving_mid_broadcast_do_not_disturb_the_rest() {
-    let app = spawn_default(Backend::Sqlite).await;
-    let (mut sender, _) = join(&app, "churn", "").await;
+async fn members_leaving_mid_broadcast_do_not_disturb_the_rest(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
+    let (mut sender, _) = join(&app, 0, "churn", "").await;
     let mut stayers = Vec::new();
     let mut leavers = Vec::new();
     for i in 0..12 {
-        let (ws, _) = join(&app, "churn", "").await;
+        // On a cluster, a stayer and a leaver on one node, then two on the other.
+        let (ws, _) = join(&app, i / 2, "churn", "").await;
         if i % 2 == 0 { stayers.push(ws) } else { leavers.push(ws) }
     }
     let sending = tokio::spawn(async move {
@@ -183,107 +196,8 @@ async fn members_leaving_mid_broadcast_do_not_disturb_the_rest() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_member_that_rejoins_with_since_gets_exactly_what_it_missed() {
-    let app = spawn_default(Backend::Sqlite).await;
-    let (mut talker, _) = join(&app, "recover", "").await;
-    let (mut listener, _) = join(&app, "recover", "").await;
-    for i in 1..=5 {
-        send_text(&mut talker, &i.to_string()).await;
-    }
-    let seen = messages(&mut listener, 3).await;
-    assert_eq!(seqs(&seen), [1, 2, 3]);
-    drop(listener); // the connection drops with messages 4 and 5 unread
-    for i in 6..=8 {
-        send_text(&mut talker, &i.to_string()).await;
-    }
-    messages(&mut talker, 8).await;
-
-    let (mut listener, welcome) = join(&app, "recover", "?since=3").await;
-    assert_eq!(
-        (welcome["seq"].as_u64(), welcome["recovered"].as_bool()),
-        (Some(8), Some(true))
-    );
-    send_text(&mut talker, "9").await;
-    let replayed_then_live = messages(&mut listener, 6).await;
-    assert_eq!(seqs(&replayed_then_live), [4, 5, 6, 7, 8, 9]);
-    assert_eq!(replayed_then_live[0]["data"], 4);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn recovery_at_the_edge_of_the_history() {
-    let app = rooms_app(5, std::time::Duration::from_secs(60)).await;
-    let (mut talker, _) = join(&app, "edge", "").await;
-    for i in 1..=10 {
-        send_text(&mut talker, &i.to_string()).await;
-    }
-    messages(&mut talker, 10).await;
-    // Messages 6..=10 are kept: since=5 misses nothing that is gone.
-    let (mut ws, welcome) = join(&app, "edge", "?since=5").await;
-    assert_eq!(welcome["recovered"], true);
-    assert_eq!(seqs(&messages(&mut ws, 5).await), [6, 7, 8, 9, 10]);
-    // since=4 missed message 5, which is gone: told so, and given what is kept.
-    let (mut ws, welcome) = join(&app, "edge", "?since=4").await;
-    assert_eq!(welcome["recovered"], false);
-    assert_eq!(seqs(&messages(&mut ws, 5).await), [6, 7, 8, 9, 10]);
-    // Up to date: nothing to replay; the next message is live.
-    let (mut ws, welcome) = join(&app, "edge", "?since=10").await;
-    assert_eq!(
-        (welcome["recovered"].as_bool(), welcome["seq"].as_u64()),
-        (Some(true), Some(10))
-    );
-    send_text(&mut talker, "11").await;
-    assert_eq!(seqs(&messages(&mut ws, 1).await), [11]);
-    // A seq the room never reached (it was forgotten and started again): not recovered.
-    let (_ws, welcome) = join(&app, "edge", "?since=99").await;
-    assert_eq!(welcome["recovered"], false);
-    // Without since, no replay and no "recovered".
-    let (_ws, welcome) = join(&app, "edge", "").await;
-    assert!(welcome.get("recovered").is_none(), "{welcome}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn joining_with_since_while_messages_flow_loses_and_repeats_nothing() {
-    let app = rooms_app(10_000, std::time::Duration::from_secs(60)).await;
-    let (mut talker, _) = join(&app, "flow", "").await;
-    let sending = tokio::spawn(async move {
-        for i in 1..=400 {
-            talker.send(Message::text(i.to_string())).await.unwrap();
-        }
-        talker
-    });
-    // Joins at some point during the flow, asking for everything from the start.
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let (mut late, welcome) = join(&app, "flow", "?since=0").await;
-    assert_eq!(welcome["recovered"], true);
-    let _talker = sending.await.unwrap();
-    let received = messages(&mut late, 400).await;
-    assert_eq!(seqs(&received), (1..=400).collect::<Vec<_>>());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_empty_room_keeps_its_history_for_the_retention_period_only() {
-    let kept = spawn_default(Backend::Sqlite).await; // default retention: minutes
-    let forgotten = rooms_app(100, std::time::Duration::ZERO).await;
-    for app in [&kept, &forgotten] {
-        let (mut ws, _) = join(app, "r", "").await;
-        send_text(&mut ws, "1").await;
-        messages(&mut ws, 1).await;
-        ws.close(None).await.unwrap();
-        let _ = next(&mut ws).await; // the server's close reply: it has let go of the member
-    }
-    let (_ws, welcome) = join(&kept, "r", "?since=0").await;
-    assert_eq!(
-        (welcome["seq"].as_u64(), welcome["recovered"].as_bool()),
-        (Some(1), Some(true))
-    );
-    let (_ws, welcome) = join(&forgotten, "r", "?since=0").await;
-    assert_eq!(welcome["seq"], 0, "a room with no retention starts again");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn bad_urls_are_refused_before_the_upgrade() {
-    let app = spawn_default(Backend::Sqlite).await;
+async fn bad_urls_are_refused_before_the_upgrade(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
     let long = "x".repeat(65);
     let long_name = "n".repeat(65);
     let cases = [
@@ -298,25 +212,24 @@ async fn bad_urls_are_refused_before_the_upgrade() {
         ("/ws/rooms/ok?since=abc".to_owned(), "invalid_since"),
         ("/ws/rooms/ok?since=".to_owned(), "invalid_since"),
     ];
-    for (path, code) in cases {
-        let (status, body) = refusal(&app.ws_url(&path)).await;
+    for (node, (path, code)) in cases.into_iter().enumerate() {
+        let (status, body) = refusal(&app.url(node, &path)).await;
         assert_eq!((status, body["code"].as_str()), (400, Some(code)), "{path}: {body}");
         assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
     // Names may be any language; the room was not created by the refused attempts.
-    let (_ws, welcome) = join(&app, "ok", "?name=%E5%90%8D%E5%89%8D").await;
+    let (_ws, welcome) = join(&app, 1, "ok", "?name=%E5%90%8D%E5%89%8D").await;
     assert_eq!(welcome["members"], json!([{"id":welcome["id"],"name":"名前"}]));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn bad_messages_get_an_error_and_reach_no_one() {
+async fn bad_messages_get_an_error_and_reach_no_one(broker: BrokerKind) {
     let limits = Limits {
         max_message_bytes: 1024,
         ..Limits::default()
     };
-    let app = spawn(Setup::new(Backend::Sqlite).limits(limits)).await;
-    let (mut sender, _) = join(&app, "strict", "").await;
-    let (mut other, _) = join(&app, "strict", "").await;
+    let app = Deployment::with(broker, Options::new().limits(limits)).await;
+    let (mut sender, _) = join(&app, 0, "strict", "").await;
+    let (mut other, _) = join(&app, 1, "strict", "").await;
     let _ = next_of_type(&mut sender, "join").await;
 
     for bad in ["hello", "{\"a\":", "", "{} {}"] {
@@ -342,21 +255,16 @@ async fn bad_messages_get_an_error_and_reach_no_one() {
     assert_eq!(next_of_type(&mut other, "leave").await["type"], "leave");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_member_that_stops_reading_is_closed_and_the_others_go_on() {
+async fn a_member_that_stops_reading_is_closed_and_the_others_go_on(broker: BrokerKind) {
     let limits = Limits {
         queue_capacity: 4,
         write_timeout: std::time::Duration::from_secs(1),
         ..Limits::default()
     };
-    let app = spawn(
-        Setup::new(Backend::Sqlite)
-            .limits(limits)
-            .config(|config| config.rooms.history = 16),
-    )
-    .await;
-    let (mut sender, _) = join(&app, "slow", "").await;
-    let (stalled, _) = join(&app, "slow", "").await; // never read from again
+    let options = Options::new().limits(limits).config(|config| config.rooms.history = 16);
+    let app = Deployment::with(broker, options).await;
+    let (mut sender, _) = join(&app, 0, "slow", "").await;
+    let (stalled, _) = join(&app, 1, "slow", "").await; // never read from again
     let stalled_id = {
         let join = next_of_type(&mut sender, "join").await;
         join["id"].clone()
@@ -388,15 +296,14 @@ async fn a_member_that_stops_reading_is_closed_and_the_others_go_on() {
     drop(stalled);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_room_of_a_hundred_and_fifty_members_hears_every_message_in_order() {
+async fn a_room_of_a_hundred_and_fifty_members_hears_every_message_in_order(broker: BrokerKind) {
     // The first member is told of 149 joins, then 10 messages: fewer than its queue holds
     // (165), however late its connection's task gets to run on a loaded machine.
     const MEMBERS: usize = 150;
-    let app = spawn_default(Backend::Sqlite).await;
+    let app = Deployment::start(broker).await;
     let mut members = Vec::with_capacity(MEMBERS);
-    for _ in 0..MEMBERS {
-        let (ws, welcome) = join(&app, "crowd", "").await;
+    for m in 0..MEMBERS {
+        let (ws, welcome) = join(&app, m, "crowd", "").await;
         assert_eq!(welcome["members"].as_array().unwrap().len(), members.len() + 1);
         members.push(ws);
     }

@@ -2,14 +2,24 @@
 //! sender's real id. The browser test in tests/browser opens a real data channel.
 
 use futures_util::SinkExt;
-use pairlink::db::Backend;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::deployment::{BrokerKind, Deployment};
 use crate::helpers::*;
+use crate::on_both_brokers;
 
-async fn peer(app: &TestApp, room: &str) -> (Ws, String, Value) {
-    let mut ws = connect(&app.ws_url(&format!("/ws/signal/{room}")))
+on_both_brokers!(
+    peers_learn_who_is_in_the_room,
+    offers_answers_and_candidates_reach_their_target_with_the_real_sender_id,
+    unknown_departed_and_other_room_targets_are_unknown_peers,
+    malformed_signals_are_answered_and_the_peer_stays,
+    signaling_rooms_are_apart_from_chat_rooms_and_check_their_names,
+);
+
+/// Joins signaling room `room` on node `node`; returns the socket, its id and welcome.
+async fn peer(app: &Deployment, node: usize, room: &str) -> (Ws, String, Value) {
+    let mut ws = connect(&app.url(node, &format!("/ws/signal/{room}")))
         .await
         .expect("joins");
     let welcome = next_of_type(&mut ws, "welcome").await;
@@ -17,15 +27,14 @@ async fn peer(app: &TestApp, room: &str) -> (Ws, String, Value) {
     (ws, id, welcome)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn peers_learn_who_is_in_the_room() {
-    let app = spawn_default(Backend::Sqlite).await;
-    let (mut alice, alice_id, welcome) = peer(&app, "call").await;
+async fn peers_learn_who_is_in_the_room(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
+    let (mut alice, alice_id, welcome) = peer(&app, 0, "call").await;
     assert_eq!(welcome, json!({"type":"welcome","id":alice_id,"peers":[]}));
-    let (mut bob, bob_id, welcome) = peer(&app, "call").await;
+    let (mut bob, bob_id, welcome) = peer(&app, 1, "call").await;
     assert_eq!(welcome["peers"], json!([alice_id]));
     assert_eq!(next_json(&mut alice).await, json!({"type":"peer_joined","id":bob_id}));
-    let (_carol, carol_id, welcome) = peer(&app, "call").await;
+    let (_carol, carol_id, welcome) = peer(&app, 2, "call").await;
     assert_eq!(welcome["peers"], json!([alice_id, bob_id]), "in join order");
     for ws in [&mut alice, &mut bob] {
         assert_eq!(next_json(ws).await, json!({"type":"peer_joined","id":carol_id}));
@@ -34,12 +43,11 @@ async fn peers_learn_who_is_in_the_room() {
     assert_eq!(next_json(&mut alice).await, json!({"type":"peer_left","id":bob_id}));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn offers_answers_and_candidates_reach_their_target_with_the_real_sender_id() {
-    let app = spawn_default(Backend::Sqlite).await;
-    let (mut alice, alice_id, _) = peer(&app, "call").await;
-    let (mut bob, bob_id, _) = peer(&app, "call").await;
-    let (mut carol, _, _) = peer(&app, "call").await;
+async fn offers_answers_and_candidates_reach_their_target_with_the_real_sender_id(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
+    let (mut alice, alice_id, _) = peer(&app, 0, "call").await;
+    let (mut bob, bob_id, _) = peer(&app, 1, "call").await;
+    let (mut carol, _, _) = peer(&app, 2, "call").await;
     let _ = next_of_type(&mut alice, "peer_joined").await;
     let _ = next_of_type(&mut alice, "peer_joined").await;
     let _ = next_of_type(&mut bob, "peer_joined").await;
@@ -77,12 +85,11 @@ async fn offers_answers_and_candidates_reach_their_target_with_the_real_sender_i
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn unknown_departed_and_other_room_targets_are_unknown_peers() {
-    let app = spawn_default(Backend::Sqlite).await;
-    let (mut alice, _, _) = peer(&app, "one").await;
-    let (mut bob, bob_id, _) = peer(&app, "one").await;
-    let (_elsewhere, elsewhere_id, _) = peer(&app, "two").await;
+async fn unknown_departed_and_other_room_targets_are_unknown_peers(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
+    let (mut alice, _, _) = peer(&app, 0, "one").await;
+    let (mut bob, bob_id, _) = peer(&app, 1, "one").await;
+    let (_elsewhere, elsewhere_id, _) = peer(&app, 2, "two").await;
     let _ = next_of_type(&mut alice, "peer_joined").await;
 
     let stranger = "5f0c1a4e-3b2d-4c1e-9f8a-7b6c5d4e3f2a";
@@ -109,11 +116,10 @@ async fn unknown_departed_and_other_room_targets_are_unknown_peers() {
     assert_eq!(next_json(&mut alice).await["code"], "unknown_peer");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn malformed_signals_are_answered_and_the_peer_stays() {
-    let app = spawn_default(Backend::Sqlite).await;
-    let (mut alice, _, _) = peer(&app, "call").await;
-    let (mut bob, bob_id, _) = peer(&app, "call").await;
+async fn malformed_signals_are_answered_and_the_peer_stays(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
+    let (mut alice, _, _) = peer(&app, 0, "call").await;
+    let (mut bob, bob_id, _) = peer(&app, 1, "call").await;
     let _ = next_of_type(&mut alice, "peer_joined").await;
     for bad in [
         "not json".to_owned(),
@@ -137,14 +143,13 @@ async fn malformed_signals_are_answered_and_the_peer_stays() {
     assert_eq!(next_json(&mut bob).await["sdp"], "ok");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn signaling_rooms_are_apart_from_chat_rooms_and_check_their_names() {
-    let app = spawn_default(Backend::Sqlite).await;
-    let _chat = connect(&app.ws_url("/ws/rooms/same")).await.unwrap();
-    let (_ws, _, welcome) = peer(&app, "same").await;
+async fn signaling_rooms_are_apart_from_chat_rooms_and_check_their_names(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
+    let _chat = connect(&app.url(0, "/ws/rooms/same")).await.unwrap();
+    let (_ws, _, welcome) = peer(&app, 1, "same").await;
     assert_eq!(welcome["peers"], json!([]), "a chat member is not a signaling peer");
-    for bad in ["/ws/signal/a%20b", "/ws/signal/%2E%2E%2Fx"] {
-        let (status, body) = refusal(&app.ws_url(bad)).await;
+    for (node, bad) in ["/ws/signal/a%20b", "/ws/signal/%2E%2E%2Fx"].into_iter().enumerate() {
+        let (status, body) = refusal(&app.url(node, bad)).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("invalid_room")), "{bad}");
     }
 }

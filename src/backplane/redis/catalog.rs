@@ -5,12 +5,12 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::{RedisBroker, scripts};
-use crate::broker::CatalogChange;
+use super::{RedisBackplane, scripts};
+use crate::backplane::CatalogChange;
 use crate::catalog::store;
 use crate::metrics::METRICS;
 
-impl RedisBroker {
+impl RedisBackplane {
     /// Reads the catalogue again, for changes announced while this node was not listening;
     /// retries until the database answers.
     pub(super) async fn reload_catalog(self) {
@@ -69,7 +69,7 @@ impl RedisBroker {
         }
         if version > last + 1 {
             tracing::warn!(last, version, "missed a catalogue change; reading the catalogue again");
-            tokio::spawn(self.clone().reload_catalog());
+            self.spawn(self.clone().reload_catalog());
             return;
         }
         // This node's own changes were applied when they were made.
@@ -96,7 +96,7 @@ impl RedisBroker {
         // Behind now, and still short of what was already there at the last check.
         if current > last && seen_before > last {
             tracing::warn!(last, current, "the catalogue stayed behind; reading it again");
-            tokio::spawn(self.clone().reload_catalog());
+            self.spawn(self.clone().reload_catalog());
         }
         Ok(())
     }

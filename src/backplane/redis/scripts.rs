@@ -38,18 +38,24 @@ return {live, seq, redis.call('LRANGE', KEYS[3], 0, -1), event}
 });
 
 /// Leaves a group. KEYS: members, seq, history, events, order. ARGV: member id, channel,
-/// farewell payload ('' for none; not sent to the leaver itself), retention in ms. An
-/// empty group keeps its counters and history for the retention period (none: at once).
+/// retention in ms. The others are told the farewell stored in the member's card (none:
+/// nothing). An empty group keeps its counters and history for the retention period
+/// (none: at once).
 pub static LEAVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 and ARGV[3] ~= '' then
-  local event = redis.call('INCR', KEYS[4])
-  redis.call('PUBLISH', ARGV[2], 't|' .. string.format('%d', event) .. '||' .. ARGV[1] .. '\n' .. ARGV[3])
+local card = redis.call('HGET', KEYS[1], ARGV[1])
+if card then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  local farewell = cjson.decode(card).farewell
+  if type(farewell) == 'string' and farewell ~= '' then
+    local event = redis.call('INCR', KEYS[4])
+    redis.call('PUBLISH', ARGV[2], 't|' .. string.format('%d', event) .. '||' .. ARGV[1] .. '\n' .. farewell)
+  end
 end
 if redis.call('HLEN', KEYS[1]) == 0 then
-  if tonumber(ARGV[4]) > 0 and redis.call('EXISTS', KEYS[3]) == 1 then
-    for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+  if tonumber(ARGV[3]) > 0 and redis.call('EXISTS', KEYS[3]) == 1 then
+    for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
   else
     redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
   end

@@ -1,4 +1,4 @@
-//! Pairing codes in this process: which live code stands for which display's UUID.
+//! The pairing codes of a server alone: which live code stands for which display's UUID.
 //!
 //! A code lives until its time-to-live ends or its display disconnects, whichever comes
 //! first. Expired codes are dropped when next looked at, and every code of a display is
@@ -23,7 +23,7 @@ pub struct IssuedCode {
 }
 
 #[derive(Debug, Default)]
-pub struct Codes {
+pub struct CodeTable {
     by_code: HashMap<PairingCode, Entry>,
     by_device: HashMap<DeviceId, PairingCode>,
 }
@@ -35,7 +35,7 @@ struct Entry {
     expires: Instant,
 }
 
-impl Codes {
+impl CodeTable {
     /// The live code of `device`, or a new one valid for `ttl`, unique among live codes.
     pub fn issue(&mut self, device: DeviceId, ttl: Duration) -> IssuedCode {
         let now = Instant::now();
@@ -115,7 +115,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_device_keeps_its_code_until_it_expires() {
-        let mut codes = Codes::default();
+        let mut codes = CodeTable::default();
         let ttl = Duration::from_secs(600);
         let first = codes.issue(device(1), ttl);
         assert_eq!(codes.issue(device(1), ttl), first, "asking again returns the live code");
@@ -129,7 +129,7 @@ mod tests {
 
     #[test]
     fn codes_are_unique_and_revoked_with_their_display() {
-        let mut codes = Codes::default();
+        let mut codes = CodeTable::default();
         let ttl = Duration::from_secs(600);
         let issued: Vec<IssuedCode> = (0..2000).map(|n| codes.issue(device(n), ttl)).collect();
         let distinct: std::collections::HashSet<_> = issued.iter().map(|i| i.code).collect();

@@ -1,4 +1,4 @@
-//! The Redis broker (`--redis-url`): several pairlink nodes behind a plain load
+//! The Redis backplane (`--redis-url`): several pairlink nodes behind a plain load
 //! balancer share one pairing space, so a display on node A and its controller on node B
 //! find each other.
 //!
@@ -16,40 +16,41 @@
 //! - When Redis goes away the node reports not ready and cross-node operations fail with
 //!   `broker_unavailable`; when it is back, the node registers its connections again.
 //!
-//! Connections of this node are kept exactly as by the in-process broker
-//! ([`LocalBroker`]), which this one wraps.
+//! The backplane never touches a connection: what arrives for this node goes to its hub
+//! through [`Inbound`].
 
 mod catalog;
 mod groups;
 mod janitor;
-mod members;
+mod keys;
 mod pairs;
 mod scripts;
 mod subscription;
-mod wire;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
 use axum::extract::ws::Message;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::{Notify, oneshot};
 
 use super::codes::IssuedCode;
-use super::local::LocalBroker;
 use super::{
-    Broker, CatalogChange, Census, Generation, Group, Joining, Peer, Publication, RoomPolicy, SendError, Unavailable,
+    Backplane, CatalogChange, Inbound, NodeId, Outcome, Publication, RoomPolicy, Routed, Snapshot, Unavailable, Wait,
 };
+use crate::address::{Generation, Group, Peer};
 use crate::catalog::SharedCatalog;
 use crate::db::Database;
+use crate::lifecycle::Tasks;
 use crate::metrics::METRICS;
 use crate::protocol::pairing::PairingCode;
+use crate::protocol::rooms::MemberCard;
 use crate::protocol::{ClientId, DeviceId};
-use wire::{Keys, NodeMessage, Outcome};
+use keys::{Keys, NodeMessage};
 
 /// How a node reaches Redis (`--redis-url`, `--redis-prefix`, `--heartbeat-interval`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,9 +62,9 @@ pub struct RedisSettings {
     pub heartbeat: Duration,
 }
 
-/// The broker of one node of a cluster.
+/// The backplane of one node of a cluster. Cheap to clone.
 #[derive(Clone)]
-pub struct RedisBroker(Arc<Shared>);
+pub struct RedisBackplane(Arc<Shared>);
 
 struct Shared {
     node: String,
@@ -74,15 +75,17 @@ struct Shared {
     beats: ConnectionManager,
     client: redis::Client,
     settings: RedisSettings,
-    /// This node's pairing connections and generations.
-    local: LocalBroker,
-    /// This node's group members.
-    members: members::LocalMembers,
+    /// This node's hub, which takes what arrives for its connections.
+    inbound: OnceLock<Weak<dyn Inbound>>,
+    /// The server's background tasks, once started.
+    tasks: OnceLock<Tasks>,
     /// The subscriptions' sink while subscribed; group channels with members here.
     subscriptions: tokio::sync::Mutex<Subscriptions>,
     /// Set while the subscription connection is up and the last heartbeat got through.
     ready: AtomicBool,
     subscribed: AtomicBool,
+    /// Told when the subscription connection is first up.
+    first_subscription: Notify,
     /// Requests to other nodes waiting for their outcome.
     pending: Mutex<HashMap<u64, oneshot::Sender<Outcome>>>,
     next_request: AtomicU64,
@@ -94,8 +97,6 @@ struct Shared {
     rooms: RoomPolicy,
     catalog: SharedCatalog,
     db: Database,
-    /// Displays attaching anywhere in the cluster, for held delivery.
-    attached: broadcast::Sender<DeviceId>,
     /// The last catalogue version this node's catalogue includes.
     catalog_version: AtomicU64,
     /// A newer version seen at the last check, not yet reached: reload if still so.
@@ -115,8 +116,9 @@ const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 /// holds, and repairs the difference.
 const RECONCILE_EVERY: u64 = 5;
 
-impl RedisBroker {
-    /// Connects, registers the node and starts its subscription, heartbeat and janitor.
+impl RedisBackplane {
+    /// Connects and registers the node; [`Backplane::start`] then starts its
+    /// subscription, heartbeat and janitor.
     pub async fn connect(
         settings: RedisSettings,
         patience: Duration,
@@ -144,17 +146,18 @@ impl RedisBroker {
         let redis = connect().await?;
         let beats = connect().await?;
         let node = uuid::Uuid::new_v4().simple().to_string();
-        let broker = Self(Arc::new(Shared {
+        let backplane = Self(Arc::new(Shared {
             keys: Keys::new(&settings.prefix),
             node,
             redis,
             beats,
             client,
-            local: LocalBroker::new(patience, rooms),
-            members: members::LocalMembers::default(),
+            inbound: OnceLock::new(),
+            tasks: OnceLock::new(),
             subscriptions: tokio::sync::Mutex::default(),
             ready: AtomicBool::new(false),
             subscribed: AtomicBool::new(false),
+            first_subscription: Notify::new(),
             pending: Mutex::default(),
             next_request: AtomicU64::new(1),
             patience,
@@ -162,30 +165,48 @@ impl RedisBroker {
             rooms,
             catalog,
             db,
-            attached: broadcast::channel(1024).0,
             catalog_version: AtomicU64::new(0),
             catalog_behind: AtomicU64::new(0),
             settings,
         }));
-        broker.heartbeat().await.context("cannot register this node in Redis")?;
-        let (subscribed, first) = oneshot::channel();
-        tokio::spawn(broker.clone().subscribe_forever(Some(subscribed)));
-        let _ = tokio::time::timeout(REDIS_TIMEOUT * 2, first).await;
-        tokio::spawn(broker.clone().beat_forever());
-        tokio::spawn(broker.clone().maintain_forever());
+        backplane
+            .heartbeat()
+            .await
+            .context("cannot register this node in Redis")?;
         // Changes announced before this node started are in the catalogue it loaded.
         let version: Option<u64> = redis::cmd("GET")
-            .arg(broker.0.keys.catalog_version())
-            .query_async(&mut broker.redis())
+            .arg(backplane.0.keys.catalog_version())
+            .query_async(&mut backplane.redis())
             .await
             .unwrap_or_default();
-        broker.0.catalog_version.store(version.unwrap_or(0), Ordering::Relaxed);
-        tracing::info!(node = %broker.0.node, "joined the cluster through Redis");
-        Ok(broker)
+        backplane
+            .0
+            .catalog_version
+            .store(version.unwrap_or(0), Ordering::Relaxed);
+        tracing::info!(node = %backplane.0.node, "joined the cluster through Redis");
+        Ok(backplane)
     }
 
-    fn shared(&self) -> &Shared {
-        &self.0
+    /// Waits (at most a few seconds) until the subscription is up, so that the node
+    /// takes group members from its first request on.
+    pub async fn subscribed(&self) {
+        let notified = self.0.first_subscription.notified();
+        if !self.0.subscribed.load(Ordering::Relaxed) {
+            let _ = tokio::time::timeout(REDIS_TIMEOUT * 2, notified).await;
+        }
+    }
+
+    /// Runs `task` in the background until it ends or the server stops.
+    fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        match self.0.tasks.get() {
+            Some(tasks) => tasks.spawn(task),
+            None => drop(tokio::spawn(task)),
+        }
+    }
+
+    /// The hub, while the server runs.
+    fn inbound(&self) -> Option<Arc<dyn Inbound>> {
+        self.0.inbound.get().and_then(Weak::upgrade)
     }
 
     /// A connection for one command; cheap (the manager multiplexes).
@@ -236,7 +257,9 @@ impl RedisBroker {
                 // Taken for dead and cleaned up while alive (a stalled Redis, a long pause):
                 // the groups were told its members left, so they must rejoin.
                 tracing::warn!("this node was taken for dead by the others; registering again");
-                members::close_all_members(&self);
+                if let Some(inbound) = self.inbound() {
+                    inbound.members_missed();
+                }
                 if let Err(err) = self.reregister().await {
                     tracing::warn!(%err, "could not register this node's connections again");
                 }
@@ -274,12 +297,32 @@ impl RedisBroker {
         self.0.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Publishes `request` on `node`'s channel and waits for its outcome.
-    async fn request(&self, node: &str, make: impl FnOnce(u64, String) -> NodeMessage) -> Result<Outcome, SendError> {
+    /// Publishes `routed` on `node`'s channel and waits for its outcome; a delivery that
+    /// waits for nothing ([`Wait::Pushed`]) is only published, and counts as delivered
+    /// once the node has it (request 0 is not answered).
+    async fn request(&self, node: &str, routed: Routed) -> Result<Outcome, Unavailable> {
+        if let Routed::Peer { wait: Wait::Pushed, .. } = routed {
+            let message = NodeMessage::Route {
+                req: 0,
+                reply_to: String::new(),
+                routed,
+            };
+            let payload = serde_json::to_vec(&message).expect("node messages serialise");
+            let published = self.publish_raw(&self.0.keys.node_channel(node), &payload).await?;
+            return Ok(if published == 0 {
+                Outcome::Offline
+            } else {
+                Outcome::Delivered
+            });
+        }
         let req = self.0.next_request.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.pending().insert(req, tx);
-        let message = make(req, self.0.node.clone());
+        let message = NodeMessage::Route {
+            req,
+            reply_to: self.0.node.clone(),
+            routed,
+        };
         let payload = serde_json::to_vec(&message).expect("node messages serialise");
         let published: Result<i64, _> = self.publish_raw(&self.0.keys.node_channel(node), &payload).await;
         let outcome = match published {
@@ -292,10 +335,10 @@ impl RedisBroker {
                     // No answer: the other node died, or its answer was lost. Whether the
                     // message arrived is unknown, so it is not reported as offline (which
                     // would have it held and sent again).
-                    _ => Err(SendError::Unavailable),
+                    _ => Err(Unavailable(format!("node {node} did not answer"))),
                 }
             }
-            Err(_) => Err(SendError::Unavailable),
+            Err(err) => Err(err),
         };
         self.pending().remove(&req);
         outcome
@@ -320,7 +363,7 @@ impl RedisBroker {
     }
 }
 
-/// A Redis failure, as the broker reports it.
+/// A Redis failure, as the backplane reports it.
 fn unavailable(err: redis::RedisError) -> Unavailable {
     Unavailable(err.to_string())
 }
@@ -337,49 +380,67 @@ fn redacted(url: &str) -> String {
 }
 
 #[async_trait]
-impl Broker for RedisBroker {
-    async fn attach(&self, peer: Peer, outbox: crate::session::outbox::Outbox) -> Result<Generation, Unavailable> {
-        pairs::attach(self, peer, outbox).await
+impl Backplane for RedisBackplane {
+    fn start(&self, inbound: Weak<dyn Inbound>, tasks: &Tasks) {
+        let _ = self.0.inbound.set(inbound);
+        let _ = self.0.tasks.set(tasks.clone());
+        tasks.spawn(self.clone().subscribe_forever());
+        tasks.spawn(self.clone().beat_forever());
+        tasks.spawn(self.clone().maintain_forever());
     }
 
-    async fn detach(&self, peer: Peer, generation: Generation) {
-        pairs::detach(self, peer, generation).await;
+    async fn claim(&self, peer: Peer, generation: Generation) -> Result<(), Unavailable> {
+        pairs::claim(self, peer, generation).await
     }
 
-    async fn is_online(&self, peer: Peer) -> Result<bool, Unavailable> {
-        pairs::holder(self, peer).await.map(|holder| holder.is_some())
+    async fn release(&self, peer: Peer, generation: Generation) -> Result<bool, Unavailable> {
+        pairs::release(self, &self.0.node, peer, generation.0 + 1)
+            .await
+            .map_err(unavailable)
     }
 
-    async fn send(&self, to: Peer, message: Message) -> Result<(), SendError> {
-        pairs::send(self, to, message, wire::Wait::Written).await
+    async fn announce_display(&self, device: DeviceId) {
+        let channel = self.0.keys.attached_channel();
+        let _ = self.publish_raw(&channel, device.to_string().as_bytes()).await;
     }
 
-    async fn post(&self, to: Peer, message: Message) -> Result<(), SendError> {
-        pairs::send(self, to, message, wire::Wait::Queued).await
+    async fn locate(&self, peer: Peer) -> Result<Option<NodeId>, Unavailable> {
+        pairs::locate(self, peer).await
     }
 
-    async fn pairing_code(&self, device: DeviceId, ttl: Duration) -> Result<IssuedCode, SendError> {
-        pairs::pairing_code(self, device, ttl).await
+    async fn locate_member(&self, group: &Group, id: ClientId) -> Result<Option<NodeId>, Unavailable> {
+        groups::locate_member(self, group, id).await
     }
 
-    async fn resolve_code(&self, code: PairingCode) -> Result<Option<DeviceId>, Unavailable> {
-        pairs::resolve_code(self, code).await
+    async fn route(&self, node: &NodeId, routed: Routed) -> Result<Outcome, Unavailable> {
+        self.request(&node.0, routed).await
     }
 
-    async fn join(&self, group: &Group, joining: Joining) -> Result<(), Unavailable> {
-        groups::join(self, group, joining).await
+    async fn join(
+        &self,
+        group: &Group,
+        card: &MemberCard,
+        notice: Option<&Message>,
+        farewell: Option<&Message>,
+    ) -> Result<Snapshot, Unavailable> {
+        groups::join(self, group, card, notice, farewell).await
     }
 
-    async fn leave(&self, group: &Group, id: ClientId, notice: Option<Message>) {
-        groups::leave(self, group, id, notice).await;
+    /// The farewell was stored with the member's card when it joined.
+    async fn leave(&self, group: &Group, id: ClientId, _farewell: Option<&Message>) {
+        groups::leave(self, group, id).await;
     }
 
     async fn publish(&self, group: &Group, publication: Publication) -> Result<Option<u64>, Unavailable> {
         groups::publish(self, group, publication).await
     }
 
-    async fn send_to_member(&self, group: &Group, to: ClientId, message: Message) -> Result<(), SendError> {
-        groups::send_to_member(self, group, to, message).await
+    async fn issue_code(&self, device: DeviceId, ttl: Duration) -> Result<IssuedCode, Unavailable> {
+        pairs::issue_code(self, device, ttl).await
+    }
+
+    async fn resolve_code(&self, code: PairingCode) -> Result<Option<DeviceId>, Unavailable> {
+        pairs::resolve_code(self, code).await
     }
 
     async fn readiness(&self) -> Result<(), Unavailable> {
@@ -396,30 +457,16 @@ impl Broker for RedisBroker {
             // The change is in the database; the others must hear of it. Retried in the
             // background until Redis takes it (or a minute has passed).
             tracing::warn!(%err, "could not announce a catalogue change yet; retrying");
-            let broker = self.clone();
-            tokio::spawn(async move {
+            let backplane = self.clone();
+            self.spawn(async move {
                 for _ in 0..60 {
                     tokio::time::sleep(Duration::from_secs(1)).await;
-                    if broker.announce(&payload).await.is_ok() {
+                    if backplane.announce(&payload).await.is_ok() {
                         return;
                     }
                 }
                 tracing::error!("gave up announcing a catalogue change; other nodes draw without it until restarted");
             });
         }
-    }
-
-    /// This node's share: what its own clients hold.
-    async fn census(&self) -> Census {
-        let local = self.0.local.census().await;
-        Census {
-            displays: local.displays,
-            controllers: local.controllers,
-            ..self.0.members.census()
-        }
-    }
-
-    fn attachments(&self) -> Option<broadcast::Receiver<DeviceId>> {
-        Some(self.0.attached.subscribe())
     }
 }

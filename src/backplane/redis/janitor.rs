@@ -3,23 +3,22 @@
 //! Its addresses and members already count as gone once its `alive` key expires (every
 //! lookup checks it). On each heartbeat, every node looks for such nodes whose channel
 //! has no subscriber left (a paused node keeps its connection and is left alone); the
-//! first to take the dead node's janitor lock removes its addresses and pairing codes,
-//! takes its members out of their groups (telling the rest: `leave` / `peer_left`), and
+//! first to take the dead node's janitor lock removes its addresses and pairing codes
+//! (telling each counterpart, through the hub, that its peer is gone), takes its members
+//! out of their groups (the rest hear their farewells: `leave` / `peer_left`), and
 //! forgets it.
 
 use std::time::Duration;
 
-use super::wire::Keys;
-use super::{RedisBroker, groups, pairs};
-use crate::protocol::ClientId;
+use super::{RedisBackplane, groups, pairs};
 
 /// How long one node may take over another's clean-up before someone else may.
 const LOCK: Duration = Duration::from_secs(30);
 
-pub async fn sweep(broker: &RedisBroker) -> anyhow::Result<()> {
-    let shared = broker.shared();
+pub async fn sweep(backplane: &RedisBackplane) -> anyhow::Result<()> {
+    let shared = &backplane.0;
     let keys = &shared.keys;
-    let mut redis = broker.redis();
+    let mut redis = backplane.redis();
     let nodes: Vec<String> = redis::cmd("SMEMBERS").arg(keys.nodes()).query_async(&mut redis).await?;
     for node in nodes.into_iter().filter(|node| *node != shared.node) {
         let alive: bool = redis::cmd("EXISTS")
@@ -48,36 +47,34 @@ pub async fn sweep(broker: &RedisBroker) -> anyhow::Result<()> {
             .await?;
         if taken.is_some() {
             tracing::info!(dead = %node, "a node stopped without cleaning up; removing its connections");
-            clean_up(broker, &node).await?;
+            clean_up(backplane, &node).await?;
         }
     }
     Ok(())
 }
 
-async fn clean_up(broker: &RedisBroker, node: &str) -> anyhow::Result<()> {
-    let shared = broker.shared();
+async fn clean_up(backplane: &RedisBackplane, node: &str) -> anyhow::Result<()> {
+    let shared = &backplane.0;
     let keys = &shared.keys;
-    let mut redis = broker.redis();
+    let mut redis = backplane.redis();
     let peers: Vec<String> = redis::cmd("SMEMBERS")
         .arg(keys.node_peers(node))
         .query_async(&mut redis)
         .await?;
+    let inbound = backplane.inbound();
     for peer in peers.iter().filter_map(|entry| pairs::parse_index_entry(entry)) {
-        pairs::forget_for(broker, node, peer, u64::MAX).await?;
+        if pairs::release(backplane, node, peer, u64::MAX).await? {
+            if let Some(inbound) = &inbound {
+                inbound.peer_lost(peer).await;
+            }
+        }
     }
     let members: Vec<String> = redis::cmd("SMEMBERS")
         .arg(keys.node_members(node))
         .query_async(&mut redis)
         .await?;
-    for entry in members {
-        let Some((name, id)) = entry.split_once('\t') else {
-            continue;
-        };
-        let (Some(group), Ok(id)) = (Keys::group_of_name(name), id.parse::<ClientId>()) else {
-            continue;
-        };
-        let farewell = groups::farewell_for(&group, id);
-        groups::unregister(broker, node, &group, id, farewell.as_deref()).await?;
+    for (group, id) in members.iter().filter_map(|entry| groups::parse_index_entry(entry)) {
+        groups::unregister(backplane, node, &group, id).await?;
     }
     let _: () = redis::pipe()
         .del(keys.node_peers(node))

@@ -11,13 +11,14 @@ use axum::extract::ws::Message;
 use axum::response::Response;
 use axum::routing::get;
 
-use crate::app::AppState;
+use crate::address::Group;
 use crate::auth::{self, Scope, Token};
-use crate::broker::{Group, Publication, Unavailable};
+use crate::backplane::Publication;
 use crate::membership::{self, Entry, Membership};
-use crate::protocol::ClientId;
 use crate::protocol::rooms::MemberCard;
-use crate::session::{Handler, Incoming, Upgrade, require_upgrade};
+use crate::protocol::{ClientId, EventError, Frame};
+use crate::session::{Handler, Upgrade, error_message, require_upgrade};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/ws", get(hub))
@@ -32,7 +33,7 @@ async fn hub(State(app): State<AppState>, token: Token, upgrade: Upgrade) -> Res
         Err(refusal) => return refusal,
     };
     let entry = Entry {
-        group: Group::Hub,
+        group: Group::ChatHub,
         card: MemberCard {
             id: ClientId::random(),
             name: None,
@@ -50,11 +51,11 @@ struct HubClient {
 }
 
 impl Handler for HubClient {
-    async fn on_message(&mut self, message: Incoming) -> Option<Message> {
-        let Membership { broker, group, .. } = &self.membership;
-        match broker.publish(group, Publication::Plain(message.into())).await {
+    async fn on_message(&mut self, message: Frame) -> Option<Message> {
+        let Membership { hub, group, .. } = &self.membership;
+        match hub.publish(group, Publication::Plain(message.into())).await {
             Ok(_) => None,
-            Err(_) => Some(Unavailable::event()),
+            Err(_) => Some(error_message(&EventError::broker_unavailable())),
         }
     }
 

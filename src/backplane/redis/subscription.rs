@@ -8,15 +8,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use futures_util::StreamExt;
-use tokio::sync::oneshot;
 
-use super::wire::NodeMessage;
-use super::{REDIS_TIMEOUT, RedisBroker, groups, members, pairs};
+use super::keys::{NodeMessage, parse_envelope};
+use super::{REDIS_TIMEOUT, RedisBackplane, groups, pairs};
 
-impl RedisBroker {
+impl RedisBackplane {
     /// Keeps the subscription connection up: subscribes, handles what arrives, and when
     /// it drops, reconnects and registers this node's connections again.
-    pub(super) async fn subscribe_forever(self, mut first: Option<oneshot::Sender<()>>) {
+    pub(super) async fn subscribe_forever(self) {
         let mut backoff = Duration::from_millis(100);
         let mut reconnecting = false;
         loop {
@@ -25,14 +24,14 @@ impl RedisBroker {
                     backoff = Duration::from_millis(100);
                     self.0.subscribed.store(true, Ordering::Relaxed);
                     self.set_ready(true);
-                    if let Some(first) = first.take() {
-                        let _ = first.send(());
-                    }
+                    self.0.first_subscription.notify_waiters();
                     while let Some(message) = stream.next().await {
                         self.dispatch(message).await;
                     }
                     tracing::warn!("lost the Redis subscription; reconnecting");
-                    members::close_all_members(&self);
+                    if let Some(inbound) = self.inbound() {
+                        inbound.members_missed();
+                    }
                 }
                 Err(err) => tracing::debug!(%err, "cannot subscribe to Redis yet"),
             }
@@ -67,7 +66,7 @@ impl RedisBroker {
             // Redis may have restarted empty, and messages were missed meanwhile.
             self.heartbeat().await?;
             self.reregister().await?;
-            tokio::spawn(self.clone().reload_catalog());
+            self.spawn(self.clone().reload_catalog());
             tracing::info!("reconnected to Redis: connections registered again");
         }
         Ok(stream)
@@ -75,64 +74,59 @@ impl RedisBroker {
 
     /// Registers this node's connections and members again (after Redis came back).
     pub(super) async fn reregister(&self) -> anyhow::Result<()> {
-        pairs::reregister(self).await?;
-        groups::reregister(self).await
+        let Some(inbound) = self.inbound() else { return Ok(()) };
+        let registrations = inbound.registrations();
+        pairs::reregister(self, inbound.as_ref(), &registrations).await?;
+        groups::reregister(self, &registrations).await
     }
 
     pub(super) async fn dispatch(&self, message: redis::Msg) {
         let channel = message.get_channel_name().to_owned();
-        let payload = message.get_payload_bytes();
+        let Some(inbound) = self.inbound() else { return };
         let keys = &self.0.keys;
         if channel == keys.node_channel(&self.0.node) {
-            match serde_json::from_slice::<NodeMessage>(payload) {
-                Ok(request) => self.on_node_message(request).await,
+            match serde_json::from_slice::<NodeMessage>(message.get_payload_bytes()) {
+                Ok(request) => self.on_node_message(request, inbound),
                 Err(err) => tracing::warn!(%err, "unreadable message on this node's channel"),
             }
         } else if channel == keys.catalog_channel() {
-            self.on_catalog_change(payload);
+            self.on_catalog_change(message.get_payload_bytes());
         } else if channel == keys.attached_channel() {
-            if let Ok(device) = std::str::from_utf8(payload).unwrap_or_default().parse() {
-                let _ = self.0.attached.send(device);
+            let payload = std::str::from_utf8(message.get_payload_bytes()).unwrap_or_default();
+            if let Ok(device) = payload.parse() {
+                inbound.display_attached(device);
             }
         } else if let Some(group) = keys.group_of_channel(&channel) {
-            members::on_envelope(self, &group, payload);
+            let payload = axum::body::Bytes::copy_from_slice(message.get_payload_bytes());
+            match parse_envelope(&payload) {
+                Some(envelope) => inbound.envelope(&group, envelope),
+                None => tracing::warn!("unreadable message on a group channel"),
+            }
         }
     }
 
-    pub(super) async fn on_node_message(&self, request: NodeMessage) {
+    fn on_node_message(&self, request: NodeMessage, inbound: std::sync::Arc<dyn crate::backplane::Inbound>) {
         match request {
             NodeMessage::Outcome { req, outcome } => {
                 if let Some(waiting) = self.pending().remove(&req) {
                     let _ = waiting.send(outcome);
                 }
             }
-            NodeMessage::Deliver {
-                req,
-                reply_to,
-                peer,
-                wait,
-                frame,
-            } => {
+            NodeMessage::Route { req, reply_to, routed } => {
                 // Answered from a task: a write that waits must not hold up this channel.
-                let broker = self.clone();
-                tokio::spawn(async move {
-                    let outcome = pairs::deliver_here(&broker, peer, wait, frame.into_message()).await;
-                    broker.answer(&reply_to, req, outcome).await;
+                let backplane = self.clone();
+                self.spawn(async move {
+                    let outcome = inbound.routed(routed).await;
+                    if req != 0 {
+                        backplane.answer(&reply_to, req, outcome).await;
+                    }
                 });
             }
-            NodeMessage::Member {
-                req,
-                reply_to,
-                group,
-                to,
-                frame,
-            } => {
-                let outcome = members::deliver_to_member_here(self, &group, to, frame.into_message());
-                // Answered from a task, so that this channel's next message is not held up.
-                let broker = self.clone();
-                tokio::spawn(async move { broker.answer(&reply_to, req, outcome).await });
+            NodeMessage::Replaced { peer, holder } => {
+                if let Some(generation) = pairs::generation_of(&self.0.node, &holder) {
+                    inbound.replaced(peer, generation);
+                }
             }
-            NodeMessage::Replaced { peer, holder } => pairs::on_replaced(self, peer, &holder).await,
         }
     }
 }
