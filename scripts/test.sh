@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs pairlink's whole test suite, on a fresh machine too: makes sure the services the
 # tests talk to are up (starting or installing them if needed), then runs cargo test,
-# the Autobahn protocol conformance suite, the content API's schemathesis checks and the
-# end-to-end tests in headless Chromium.
+# the Autobahn protocol conformance suite, the content API's schemathesis checks, the
+# AsyncAPI parser's check of docs/asyncapi.yaml and the end-to-end tests in headless
+# Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,9 @@ scripts/autobahn.sh
 
 # The content API against its OpenAPI document.
 scripts/schemathesis.sh
+
+# The WebSocket API's AsyncAPI document, through the AsyncAPI parser.
+scripts/asyncapi.sh
 
 # End-to-end tests in headless Chromium: WebRTC through the signaling endpoint, and
 # every workflow of the web console.

@@ -19,14 +19,13 @@ use crate::catalog::{SharedCatalog, store};
 use crate::config::ServeConfig;
 use crate::content::{self, ContentApi};
 use crate::db::Database;
+use crate::held::HeldDraws;
 use crate::hub::Hub;
 use crate::lifecycle::Tasks;
+use crate::metrics::throughput::Throughput;
 use crate::origins::{self, OriginPolicy};
-use crate::pairing::codes::PairingCodes;
-use crate::pairing::held::HeldDraws;
 use crate::session::Sessions;
 use crate::state::AppState;
-use crate::stats::Throughput;
 use crate::tls::{self, Certificates};
 use crate::{chat_hub, console, echo, health, listener, metrics, pairing, rooms, signaling, stats};
 
@@ -34,6 +33,8 @@ use crate::{chat_hub, console, echo, health, listener, metrics, pairing, rooms, 
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    /// The content API's own state.
+    content: ContentApi,
     handshake_timeout: Duration,
     shutdown_timeout: Duration,
     /// The certificate, when serving HTTPS and WSS.
@@ -74,6 +75,7 @@ impl Application {
                     patience,
                     write_timeout,
                     config.rooms,
+                    config.codes.guesses,
                     catalog.clone(),
                     db.clone(),
                 )
@@ -81,9 +83,9 @@ impl Application {
                 redis = Some(connected.clone());
                 Arc::new(connected)
             }
-            None => Arc::new(Solo::new(config.rooms)),
+            None => Arc::new(Solo::new(config.rooms, config.codes.guesses)),
         };
-        let hub = Hub::new(backplane, patience, &tasks);
+        let hub = Hub::new(backplane.clone(), patience, &tasks);
         if let Some(redis) = redis {
             redis.subscribed().await;
         }
@@ -91,15 +93,15 @@ impl Application {
         if let Some(held) = held.clone() {
             held.follow_displays(&tasks);
         }
+        let content = ContentApi::new(db.clone(), config.admin_token, catalog.clone(), backplane);
         let state = AppState {
             catalog,
             hub,
             sessions,
             tasks,
             room_history: config.rooms.history,
-            codes: PairingCodes::new(config.codes),
+            code_policy: Arc::new(config.codes),
             held,
-            content: ContentApi::new(db.clone(), config.admin_token),
             db,
             auth: config.auth_secret.as_ref().map(Auth::new),
             origins: OriginPolicy::new(config.allowed_origins),
@@ -112,6 +114,7 @@ impl Application {
         Ok(Self {
             listener,
             state,
+            content,
             handshake_timeout: config.handshake_timeout,
             shutdown_timeout: config.shutdown_timeout,
             tls,
@@ -146,7 +149,7 @@ impl Application {
         });
         let serving = listener::serve(
             self.listener,
-            router(self.state),
+            router(self.state, self.content),
             self.handshake_timeout,
             acceptor,
             sessions.shutdown_token().clone(),
@@ -180,7 +183,7 @@ impl Application {
     }
 }
 
-fn router(state: AppState) -> Router {
+fn router(state: AppState, content: ContentApi) -> Router {
     let origins = state.origins.clone();
     Router::new()
         .route("/metrics", get(metrics::serve_metrics))
@@ -190,7 +193,7 @@ fn router(state: AppState) -> Router {
         .merge(chat_hub::router())
         .merge(rooms::router())
         .merge(signaling::router())
-        .merge(content::router())
+        .merge(content::router(content))
         .merge(stats::router())
         .merge(console::router())
         .layer(middleware::from_fn_with_state(origins.clone(), origins::guard))

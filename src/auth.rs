@@ -22,7 +22,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::{DeviceId, ErrorCode, Role, RoomName};
-use crate::session::refuse;
+use crate::session::refusal::Refusal;
 
 /// The shortest secret accepted: HS256 keys shorter than the hash add no strength, and
 /// short ones can be brute-forced from a single token.
@@ -145,18 +145,47 @@ impl Auth {
                 _ => TokenError::Invalid(err.to_string()),
             })?
             .claims;
-        let wanted = scope.to_string();
-        let whole_pair = match scope {
-            Scope::Side(device, _) => claims.sub == device.to_string(),
-            _ => false,
-        };
-        if claims.sub != wanted && !whole_pair {
-            return Err(TokenError::WrongScope {
+        match Scope::from_sub(&claims.sub) {
+            Some(granted) if granted.opens(scope) => Ok(()),
+            _ => Err(TokenError::WrongScope {
                 granted: claims.sub.chars().take(80).collect(),
-                wanted,
-            });
+                wanted: scope.to_string(),
+            }),
         }
-        Ok(())
+    }
+}
+
+impl Scope {
+    /// The scope a token's `sub` names. Its UUID is read as URLs read theirs (any case),
+    /// so a backend that writes UUIDs in capitals issues tokens that work.
+    fn from_sub(sub: &str) -> Option<Self> {
+        let side = |role, uuid: &str| uuid.parse().ok().map(|device| Scope::Side(device, role));
+        if let Some(uuid) = sub.strip_prefix("display:") {
+            return side(Role::Display, uuid);
+        }
+        if let Some(uuid) = sub.strip_prefix("controller:") {
+            return side(Role::Controller, uuid);
+        }
+        if let Some(room) = sub.strip_prefix("room:") {
+            return room.parse().ok().map(Scope::Room);
+        }
+        if let Some(room) = sub.strip_prefix("signal:") {
+            return room.parse().ok().map(Scope::Signal);
+        }
+        match sub {
+            "hub" => Some(Scope::Hub),
+            "echo" => Some(Scope::Echo),
+            uuid => uuid.parse().ok().map(Scope::Device),
+        }
+    }
+
+    /// Whether a token granting `self` opens `wanted`: the same scope, or the whole pair
+    /// for one of its sides.
+    fn opens(&self, wanted: &Scope) -> bool {
+        match (self, wanted) {
+            (Scope::Device(granted), Scope::Side(device, _)) => granted == device,
+            _ => self == wanted,
+        }
     }
 }
 
@@ -194,19 +223,33 @@ impl<S: Send + Sync> FromRequestParts<S> for Token {
         });
         let from_header = || {
             let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
-            value.strip_prefix("Bearer ").map(|token| token.trim().to_owned())
+            bearer(value).map(str::to_owned)
         };
         Ok(Token(from_query.or_else(from_header)))
     }
 }
 
+/// The token of an `Authorization: Bearer …` value. The scheme is case-insensitive, as
+/// HTTP authentication schemes are (RFC 9110, 11.1).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once([' ', '\t'])?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// Refuses with 401 unless auth is off or `token` opens `scope`.
 #[allow(clippy::result_large_err)]
 pub fn require(auth: Option<&Auth>, token: &Token, scope: Scope) -> Result<(), Response> {
+    authorize(auth, token, scope).map_err(Refusal::into_http)
+}
+
+/// [`require`] for a handler that answers v2 clients in-band: the 401 (4401) as a
+/// [`Refusal`] to [`Refusal::respond`] with.
+pub fn authorize(auth: Option<&Auth>, token: &Token, scope: Scope) -> Result<(), Refusal> {
     let Some(auth) = auth else { return Ok(()) };
     auth.check(token.0.as_deref(), &scope).map_err(|err| {
         tracing::debug!(%err, "refusing a connection without a valid token");
-        refuse(StatusCode::UNAUTHORIZED, err.code(), err.to_string())
+        Refusal::new(StatusCode::UNAUTHORIZED, err.code(), err.to_string())
     })
 }
 
@@ -303,6 +346,80 @@ mod tests {
             auth.check(Some(&hs512), &Scope::Hub),
             Err(TokenError::Invalid(_))
         ));
+    }
+
+    /// A token signed for `sub` as a backend might write it.
+    fn token_for(sub: &str) -> String {
+        let claims = Claims {
+            sub: sub.to_owned(),
+            exp: u64::MAX / 2,
+        };
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&secret().0),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn uuids_in_a_sub_are_read_in_any_case_as_urls_read_them() {
+        let auth = Auth::new(&secret());
+        let upper = "DE358130-E94A-5692-8B09-D27007AD1944";
+        for sub in [upper.to_owned(), format!("display:{upper}")] {
+            assert_eq!(
+                auth.check(Some(&token_for(&sub)), &Scope::Side(device(), Role::Display)),
+                Ok(()),
+                "{sub}"
+            );
+        }
+        assert_eq!(
+            auth.check(
+                Some(&token_for(&format!("controller:{upper}"))),
+                &Scope::Device(device())
+            ),
+            Err(TokenError::WrongScope {
+                granted: format!("controller:{upper}"),
+                wanted: device().to_string()
+            }),
+            "one side does not open the whole pair"
+        );
+        for sub in [
+            "DISPLAY:de358130-e94a-5692-8b09-d27007ad1944",
+            "de358130e94a56928b09d27007ad1944",
+            "{de358130-e94a-5692-8b09-d27007ad1944}",
+            "room:LOBBY",
+            "HUB",
+            "",
+        ] {
+            let wanted = [
+                Scope::Device(device()),
+                Scope::Room("lobby".parse().unwrap()),
+                Scope::Hub,
+            ];
+            for scope in &wanted {
+                assert!(
+                    auth.check(Some(&token_for(sub)), scope).is_err(),
+                    "{sub} opened {scope}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_case() {
+        for (value, token) in [
+            ("Bearer abc", Some("abc")),
+            ("bearer abc", Some("abc")),
+            ("BEARER  abc ", Some("abc")),
+            ("Bearer\tabc", Some("abc")),
+            ("Basic abc", None),
+            ("Bearer", None),
+            ("Bearer ", None),
+            ("Bearerabc", None),
+        ] {
+            assert_eq!(bearer(value), token, "{value:?}");
+        }
     }
 
     #[test]

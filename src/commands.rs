@@ -28,7 +28,7 @@ pub async fn run(command: Command) -> Result<(), Failure> {
         Command::Migrate(args) => migrate(args).await?,
         Command::Import(args) => import(args).await?,
         Command::Export(args) => export(args).await?,
-        Command::Bench(args) => bench::run(args).await?,
+        Command::Bench(args) => bench(args).await?,
         Command::Client(args) => client::run(args.into()).await?,
         Command::Token(args) => {
             let scope = args.scope().map_err(Failure::Usage)?;
@@ -41,7 +41,7 @@ pub async fn run(command: Command) -> Result<(), Failure> {
 use crate::app::Application;
 use crate::catalog::export;
 use crate::catalog::import::{CatalogFile, Format};
-use crate::cli::{DatabaseArgs, ExportArgs, ImportArgs};
+use crate::cli::{BenchArgs, BenchCommand, DatabaseArgs, ExportArgs, ImportArgs};
 use crate::config::ServeConfig;
 use crate::db::Database;
 use crate::lifecycle;
@@ -51,6 +51,35 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
     tracing::info!(address = %app.local_addr(), "pairlink is listening");
     app.run_until_stopped(lifecycle::shutdown_signal()).await
+}
+
+/// `pairlink bench`: runs one bench and prints its report.
+pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    match args.command {
+        BenchCommand::Pairs(args) => {
+            let json = args.target.json;
+            let report = bench::pairs::run(&args.into()).await?;
+            bench::print(json, &report)
+        }
+        BenchCommand::Idle(args) => {
+            let json = args.target.json;
+            let config: bench::idle::IdleConfig = args.into();
+            // Listening before the pairs open: a signal meanwhile ends the hold as soon as it
+            // starts (the opening runs to its end), rather than killing the bench unreported.
+            let end_hold = config.end_hold.clone();
+            tokio::spawn(async move {
+                lifecycle::shutdown_signal().await;
+                end_hold.cancel();
+            });
+            let report = bench::idle::run(&config).await?;
+            bench::print(json, &report)
+        }
+        BenchCommand::Room(args) => {
+            let json = args.target.json;
+            let report = bench::room::run(&args.into()).await?;
+            bench::print(json, &report)
+        }
+    }
 }
 
 /// `pairlink migrate`.

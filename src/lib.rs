@@ -3,7 +3,8 @@
 //! Code tour, in reading order:
 //! - [`app`]: builds and runs the server, and the routes; [`state`]: what handlers share;
 //!   [`lifecycle`]: background tasks that end with the server.
-//! - [`pairing`]: the display/controller protocol over WebSocket; [`echo`]: `/echo`.
+//! - [`pairing`]: the display/controller protocol over WebSocket, with [`held`] delivery
+//!   for a display that dropped out; [`echo`]: `/echo`.
 //! - [`chat_hub`] (`/ws`), [`rooms`] (`/ws/rooms/{room}`) and [`signaling`]
 //!   (`/ws/signal/{room}`): groups of connections, joined through [`membership`].
 //! - [`session`]: one WebSocket connection as an actor that alone owns its socket, with
@@ -37,6 +38,7 @@ pub mod content;
 pub mod db;
 pub mod echo;
 pub mod health;
+pub mod held;
 pub mod hub;
 pub mod lifecycle;
 pub mod listener;

@@ -92,9 +92,9 @@ mod tests {
         let tasks = Tasks::new();
         let (ended, mut told) = tokio::sync::mpsc::channel::<()>(2);
         for _ in 0..2 {
-            let ended = ended.clone();
+            let ended = DropSignal(ended.clone());
             tasks.spawn(async move {
-                let _ended = DropSignal(ended);
+                let _ended = ended;
                 std::future::pending::<()>().await;
             });
         }

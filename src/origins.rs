@@ -12,15 +12,16 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, ORIGIN, UPGRADE};
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::protocol::ErrorCode;
-use crate::session::refuse;
+use crate::session::refusal::{Refusal, Version};
 
 /// One allowed origin, `scheme://host[:port]`, kept lowercase as browsers send it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,24 +94,32 @@ impl OriginPolicy {
     }
 }
 
-/// Refuses a WebSocket handshake whose `Origin` is not allowed, before any handler runs.
+/// Refuses a WebSocket handshake whose `Origin` is not allowed, before any handler runs:
+/// 403, or for a client that offered `pairlink.v2`, in-band with 4403.
 pub async fn guard(State(policy): State<OriginPolicy>, request: Request, next: Next) -> Response {
-    let upgrading = request
-        .headers()
-        .get(UPGRADE)
-        .is_some_and(|upgrade| upgrade.as_bytes().eq_ignore_ascii_case(b"websocket"));
-    if upgrading {
-        if let Some(origin) = request.headers().get(ORIGIN) {
-            if !policy.allows(origin) && !same_origin(origin, request.headers().get(HOST)) {
-                return refuse(
-                    StatusCode::FORBIDDEN,
-                    ErrorCode::OriginNotAllowed,
-                    "pages from this origin may not connect to this server (see --allowed-origins)".to_owned(),
-                );
-            }
-        }
+    if !policy.refuses(request.headers()) {
+        return next.run(request).await;
     }
-    next.run(request).await
+    let (mut parts, _body) = request.into_parts();
+    let version = Version::offered(&parts.headers);
+    let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &()).await;
+    Refusal::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::OriginNotAllowed,
+        "pages from this origin may not connect to this server (see --allowed-origins)",
+    )
+    .respond(version, upgrade)
+}
+
+impl OriginPolicy {
+    /// Whether a request is a WebSocket handshake from a page this policy keeps out.
+    fn refuses(&self, headers: &HeaderMap) -> bool {
+        let upgrading = headers
+            .get(UPGRADE)
+            .is_some_and(|upgrade| upgrade.as_bytes().eq_ignore_ascii_case(b"websocket"));
+        let origin = headers.get(ORIGIN).filter(|_| upgrading);
+        origin.is_some_and(|origin| !self.allows(origin) && !same_origin(origin, headers.get(HOST)))
+    }
 }
 
 /// Whether a page was served by this server itself (the web console): its origin's
@@ -172,6 +181,30 @@ mod tests {
         assert!(closed.allows(&HeaderValue::from_static("https://GAME.example.com")));
         assert!(!closed.allows(&HeaderValue::from_static("https://evil.example")));
         assert!(!closed.allows(&HeaderValue::from_static("null")));
+    }
+
+    #[test]
+    fn only_websocket_handshakes_from_foreign_pages_are_refused() {
+        let policy = OriginPolicy::new(Some(vec!["https://game.example.com".parse().unwrap()]));
+        let headers = |pairs: &[(&'static str, &'static str)]| -> HeaderMap {
+            pairs
+                .iter()
+                .map(|(name, value)| (name.parse().unwrap(), HeaderValue::from_static(value)))
+                .collect()
+        };
+        let evil = ("origin", "https://evil.example");
+        assert!(policy.refuses(&headers(&[("upgrade", "websocket"), evil])));
+        assert!(policy.refuses(&headers(&[("upgrade", "WebSocket"), evil])));
+        assert!(!policy.refuses(&headers(&[evil])), "plain HTTP is CORS's business");
+        assert!(
+            !policy.refuses(&headers(&[("upgrade", "websocket")])),
+            "native apps send no origin"
+        );
+        assert!(!policy.refuses(&headers(&[
+            ("upgrade", "websocket"),
+            ("origin", "https://game.example.com")
+        ])));
+        assert!(!OriginPolicy::default().refuses(&headers(&[("upgrade", "websocket"), evil])));
     }
 
     #[test]

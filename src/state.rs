@@ -1,19 +1,19 @@
-//! What every request handler shares: [`AppState`]. It imports no router, so feature
-//! modules can take it without depending on the module that assembles them ([`crate::app`]).
+//! What every request handler shares: [`AppState`]. It holds only what lies below the
+//! features (the hub, sessions, the catalogue, settings), so that feature modules can take
+//! it without depending on each other or on the module that assembles them ([`crate::app`]).
 
 use std::sync::Arc;
 
 use crate::auth::Auth;
 use crate::catalog::SharedCatalog;
-use crate::content::ContentApi;
+use crate::config::CodePolicy;
 use crate::db::Database;
+use crate::held::HeldDraws;
 use crate::hub::Hub;
 use crate::lifecycle::Tasks;
+use crate::metrics::throughput::Throughput;
 use crate::origins::OriginPolicy;
-use crate::pairing::codes::PairingCodes;
-use crate::pairing::held::HeldDraws;
 use crate::session::Sessions;
-use crate::stats::Throughput;
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
@@ -26,13 +26,11 @@ pub struct AppState {
     pub tasks: Tasks,
     /// Draws waiting for an offline display, when `--hold-for` is set.
     pub held: Option<HeldDraws>,
-    /// Pairing codes' settings and the guard against guessing them.
-    pub codes: Arc<PairingCodes>,
+    /// How pairing codes are issued (`--code-ttl`, `--public-url`).
+    pub code_policy: Arc<CodePolicy>,
     /// Messages a room keeps (`--room-history`): a joining member's queue has room for
     /// its replay on top of `--queue-capacity`.
     pub room_history: usize,
-    /// The content API (`/api`): its database and admin token.
-    pub content: ContentApi,
     /// The catalogue database, for readiness probes.
     pub db: Database,
     /// Connection tokens, when `--auth-secret` is set.

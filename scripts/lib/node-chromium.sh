@@ -3,17 +3,7 @@
 # and Node.js if missing, builds pairlink unless $PAIRLINK_BIN names a binary already,
 # and exports PAIRLINK_BIN. Expects to run from the repository's root.
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-
-missing=()
-[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
-command -v node >/dev/null 2>&1 || missing+=(nodejs)
-command -v npm >/dev/null 2>&1 || missing+=(npm)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing ${missing[*]}" >&2
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+scripts/install-missing.sh "${CHROMIUM_PATH:-/usr/bin/chromium}:chromium" node:nodejs npm:npm
 
 if [ -z "${PAIRLINK_BIN:-}" ]; then
   cargo build --locked --quiet --bin pairlink

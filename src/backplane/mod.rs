@@ -11,9 +11,11 @@
 //! sits behind its hub.
 
 pub mod codes;
+pub mod guesses;
 pub mod redis;
 pub mod solo;
 
+use std::net::IpAddr;
 use std::sync::Weak;
 use std::time::Duration;
 
@@ -29,6 +31,7 @@ use crate::protocol::parcel::Parcel;
 use crate::protocol::rooms::{MemberCard, SeqTemplate};
 use crate::protocol::{DeviceId, Frame};
 use codes::IssuedCode;
+use guesses::Attempt;
 
 /// The shared state between nodes (Redis) cannot be reached: the operation that needed
 /// it failed, and the node reports itself not ready until it is back.
@@ -217,6 +220,13 @@ pub trait Backplane: Send + Sync + 'static {
 
     /// The UUID a live pairing code stands for.
     async fn resolve_code(&self, code: PairingCode) -> Result<Option<DeviceId>, Unavailable>;
+
+    /// Takes one pairing-code lookup from `client`'s budget of misses, shared by every
+    /// node, or `Err(retry_after)` when it has none left.
+    async fn attempt_guess(&self, client: IpAddr) -> Result<Result<Attempt, Duration>, Unavailable>;
+
+    /// The code looked up was live: the attempt goes back to the budget.
+    async fn give_back_guess(&self, attempt: Attempt);
 
     /// Whether cross-node operations can be served now (for `/readyz`).
     async fn readiness(&self) -> Result<(), Unavailable>;

@@ -7,6 +7,7 @@
 //! group's order, as the Redis backplane's subscription delivers them.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use async_trait::async_trait;
 use axum::extract::ws::{Message, Utf8Bytes};
 
 use super::codes::{CodeTable, IssuedCode};
+use super::guesses::{Attempt, GuessLimit, GuessTable};
 use super::{
     Backplane, CatalogChange, Envelope, Inbound, NodeId, Outcome, Publication, RoomPolicy, Routed, Snapshot,
     Unavailable,
@@ -30,6 +32,7 @@ type Groups = Arc<Mutex<HashMap<Group, Arc<Mutex<Stored>>>>>;
 pub struct Solo {
     groups: Groups,
     codes: Mutex<CodeTable>,
+    guesses: GuessTable,
     policy: RoomPolicy,
     inbound: OnceLock<Weak<dyn Inbound>>,
     tasks: OnceLock<Tasks>,
@@ -57,10 +60,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Solo {
-    pub fn new(policy: RoomPolicy) -> Self {
+    pub fn new(policy: RoomPolicy, guesses: GuessLimit) -> Self {
         Self {
             groups: Arc::default(),
             codes: Mutex::default(),
+            guesses: GuessTable::new(guesses),
             policy,
             inbound: OnceLock::new(),
             tasks: OnceLock::new(),
@@ -229,6 +233,14 @@ impl Backplane for Solo {
         Ok(lock(&self.codes).resolve(code))
     }
 
+    async fn attempt_guess(&self, client: IpAddr) -> Result<Result<Attempt, Duration>, Unavailable> {
+        Ok(self.guesses.attempt(client))
+    }
+
+    async fn give_back_guess(&self, attempt: Attempt) {
+        self.guesses.give_back(attempt);
+    }
+
     async fn readiness(&self) -> Result<(), Unavailable> {
         Ok(())
     }
@@ -261,7 +273,7 @@ mod tests {
 
     /// A solo backplane behind a hub, as a server alone runs it.
     fn started(policy: RoomPolicy) -> (Arc<Solo>, Arc<crate::hub::Hub>) {
-        let solo = Arc::new(Solo::new(policy));
+        let solo = Arc::new(Solo::new(policy, GuessLimit::default()));
         let hub = crate::hub::Hub::new(solo.clone(), Duration::from_secs(1), &Tasks::new());
         (solo, hub)
     }

@@ -17,15 +17,15 @@ pub use tools::{ClientArgs, ClientEndpoint, ScopeArgs, TokenArgs};
 
 use crate::auth::AuthSecret;
 use crate::backplane::RoomPolicy;
+use crate::backplane::guesses::GuessLimit;
 use crate::backplane::redis::RedisSettings;
 use crate::catalog::import::Format;
 use crate::config::ServeConfig;
+use crate::config::{CodePolicy, PublicUrl};
 use crate::content::AdminToken;
 use crate::db::DatabaseUrl;
+use crate::held::HoldPolicy;
 use crate::origins::AllowedOrigin;
-use crate::pairing::codes::{CodePolicy, PublicUrl};
-use crate::pairing::guesses::GuessLimit;
-use crate::pairing::held::HoldPolicy;
 use crate::session::{Limits, RateLimit};
 use crate::telemetry::LogFormat;
 use crate::tls::TlsConfig;

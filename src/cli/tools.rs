@@ -77,8 +77,13 @@ impl From<ClientArgs> for ClientConfig {
 
 #[derive(Debug, Args)]
 pub struct TokenArgs {
-    /// The server's --auth-secret.
-    #[arg(long, env = "PAIRLINK_AUTH_SECRET", hide_env_values = true)]
+    /// The server's --auth-secret (also accepted as --secret, its former name).
+    #[arg(
+        long = "auth-secret",
+        alias = "secret",
+        env = "PAIRLINK_AUTH_SECRET",
+        hide_env_values = true
+    )]
     pub secret: AuthSecret,
 
     /// How long the token is valid.

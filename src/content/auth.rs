@@ -13,8 +13,8 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use subtle::ConstantTimeEq;
 
+use super::ContentApi;
 use super::error::ApiError;
-use crate::state::AppState;
 
 /// The secret that authorises writes (`--admin-token` / `PAIRLINK_ADMIN_TOKEN`).
 /// Never shown: its `Debug` form is redacted.
@@ -50,11 +50,11 @@ impl fmt::Debug for AdminToken {
 /// their first extractor, so an unauthorised request is refused before its body is read.
 pub struct Admin;
 
-impl FromRequestParts<AppState> for Admin {
+impl FromRequestParts<ContentApi> for Admin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
-        let Some(token) = &app.content.admin_token else {
+    async fn from_request_parts(parts: &mut Parts, app: &ContentApi) -> Result<Self, Self::Rejection> {
+        let Some(token) = &app.admin_token else {
             return Err(ApiError::WritesDisabled);
         };
         let presented = parts

@@ -16,13 +16,13 @@ use serde::Serialize;
 use sqlx::Any;
 use utoipa::ToSchema;
 
+use super::ContentApi;
 use super::auth::Admin;
 use super::error::ApiError;
 use super::extract::{JsonFields, JsonRow, ListParams, RowId};
 use crate::backplane::CatalogChange;
 use crate::catalog::rows::Content;
 use crate::catalog::store;
-use crate::state::AppState;
 
 /// One page of a table, by id.
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,7 +35,7 @@ pub struct Page<T> {
 }
 
 /// The routes of `T`'s table.
-pub fn router<T: Content>() -> Router<AppState> {
+pub fn router<T: Content>() -> Router<ContentApi> {
     let base = collection_path::<T>();
     Router::new().route(&base, get(list::<T>).post(create::<T>)).route(
         &format!("{base}/{{id}}"),
@@ -65,8 +65,11 @@ async fn fetch<'c, T: Content>(
 }
 
 /// `GET /api/{table}?difficulty=&limit=&offset=`.
-async fn list<T: Content>(State(app): State<AppState>, params: ListParams) -> Result<Json<Page<T::Stored>>, ApiError> {
-    let pool = app.content.db.pool();
+async fn list<T: Content>(
+    State(app): State<ContentApi>,
+    params: ListParams,
+) -> Result<Json<Page<T::Stored>>, ApiError> {
+    let pool = app.db.pool();
     let table = T::TABLE.name();
     let filter = if params.difficulty.is_some() {
         "WHERE difficulty = $1"
@@ -96,18 +99,18 @@ async fn list<T: Content>(State(app): State<AppState>, params: ListParams) -> Re
 }
 
 /// `GET /api/{table}/{id}`.
-async fn read<T: Content>(State(app): State<AppState>, RowId(id): RowId) -> Result<Json<T::Stored>, ApiError> {
-    let row = fetch::<T>(app.content.db.pool(), id).await?;
+async fn read<T: Content>(State(app): State<ContentApi>, RowId(id): RowId) -> Result<Json<T::Stored>, ApiError> {
+    let row = fetch::<T>(app.db.pool(), id).await?;
     row.map(Json).ok_or_else(|| not_found::<T>(id))
 }
 
 /// `POST /api/{table}`: 201 with the stored row; 409 when the given id exists.
 async fn create<T: Content>(
-    State(app): State<AppState>,
+    State(app): State<ContentApi>,
     _: Admin,
     JsonRow(row): JsonRow<T>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let content = &app.content;
+    let content = &app;
     let _writing = content.writer.lock().await;
     let mut tx = content.db.pool().begin().await?;
     let id = match store::insert(&mut tx, &row).await {
@@ -131,7 +134,7 @@ async fn create<T: Content>(
 }
 
 /// Applies a write to this node's catalogue at once and tells the other nodes.
-async fn changed<T: Content>(app: &AppState, id: i32, from: Option<i32>, to: Option<i32>) {
+async fn changed<T: Content>(app: &ContentApi, id: i32, from: Option<i32>, to: Option<i32>) {
     app.catalog.apply(T::TABLE, id, from, to);
     let change = CatalogChange {
         table: T::TABLE,
@@ -139,7 +142,7 @@ async fn changed<T: Content>(app: &AppState, id: i32, from: Option<i32>, to: Opt
         from,
         to,
     };
-    app.hub.backplane().catalog_changed(change).await;
+    app.backplane.catalog_changed(change).await;
 }
 
 fn is_unique_violation(err: &sqlx::Error) -> bool {
@@ -149,12 +152,12 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 /// `PUT /api/{table}/{id}`: replaces every field but the id of an existing row (404
 /// otherwise: a PUT never creates, so a mistyped id cannot add a row).
 async fn replace<T: Content>(
-    State(app): State<AppState>,
+    State(app): State<ContentApi>,
     _: Admin,
     RowId(id): RowId,
     JsonFields(row): JsonFields<T>,
 ) -> Result<Json<T::Stored>, ApiError> {
-    let content = &app.content;
+    let content = &app;
     let table = T::TABLE.name();
     let _writing = content.writer.lock().await;
     let mut tx = content.db.pool().begin().await?;
@@ -185,8 +188,8 @@ async fn replace<T: Content>(
 }
 
 /// `DELETE /api/{table}/{id}`: 204; the row is never drawn again.
-async fn remove<T: Content>(State(app): State<AppState>, _: Admin, RowId(id): RowId) -> Result<StatusCode, ApiError> {
-    let content = &app.content;
+async fn remove<T: Content>(State(app): State<ContentApi>, _: Admin, RowId(id): RowId) -> Result<StatusCode, ApiError> {
+    let content = &app;
     let _writing = content.writer.lock().await;
     let sql = format!("DELETE FROM {} WHERE id = $1 RETURNING difficulty", T::TABLE.name());
     let before: Option<Option<i32>> = sqlx::query_scalar(&sql)

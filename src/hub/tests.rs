@@ -15,7 +15,7 @@ use crate::session::outbox::{OutboxReader, Outgoing, outbox};
 
 fn hub() -> Arc<Hub> {
     Hub::new(
-        Arc::new(Solo::new(RoomPolicy::default())),
+        Arc::new(Solo::new(RoomPolicy::default(), Default::default())),
         Duration::from_millis(50),
         &Tasks::new(),
     )

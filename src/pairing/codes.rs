@@ -3,14 +3,13 @@
 //!
 //! - `POST /api/pairings/{uuid}/code`: the display's live code, or a new one.
 //! - `GET /api/pairings/code/{code}`: the UUID it stands for.
-//! - `GET /api/pairings/code/{code}/qr.svg`: a QR code of the join URL.
+//! - `GET /api/pairings/code/{code}/qr.svg` and `…/qr.png`: a QR code of the join URL.
 //! - `GET /ws/join/{code}`: connects a controller, exactly as `/ws/difficulty/android/{uuid}`.
 //!
-//! Lookups are limited per client address ([`GuessGuard`]).
+//! Lookups are limited per client address, across nodes
+//! ([`crate::backplane::guesses`]).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Extension;
 use axum::extract::{ConnectInfo, Path, State};
@@ -18,94 +17,29 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use qrcode::QrCode;
 use qrcode::render::svg;
+use qrcode::{Color, QrCode};
 use serde::Serialize;
 
-use super::guesses::{GuessGuard, GuessLimit};
 use crate::auth::{self, Scope, Token};
+use crate::backplane::Unavailable;
+use crate::config::PublicUrl;
+use crate::hub::SendError;
 use crate::listener::OverTls;
+use crate::metrics::METRICS;
 use crate::protocol::pairing::PairingCode;
 use crate::protocol::{DeviceId, ErrorCode, Role};
-use crate::session::{Upgrade, refuse, refuse_unavailable};
+use crate::session::Upgrade;
+use crate::session::refusal::{Refusal, Version};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/pairings/{uuid}/code", post(issue))
         .route("/api/pairings/code/{code}", get(lookup))
-        .route("/api/pairings/code/{code}/qr.svg", get(qr))
+        .route("/api/pairings/code/{code}/qr.svg", get(qr::<false>))
+        .route("/api/pairings/code/{code}/qr.png", get(qr::<true>))
         .route("/ws/join/{code}", get(join))
-}
-
-/// How codes are issued and looked up (`--code-ttl`, `--public-url`, `--code-guesses`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CodePolicy {
-    pub ttl: Duration,
-    pub public_url: Option<PublicUrl>,
-    pub guesses: GuessLimit,
-}
-
-impl Default for CodePolicy {
-    fn default() -> Self {
-        Self {
-            ttl: Duration::from_secs(600),
-            public_url: None,
-            guesses: GuessLimit::default(),
-        }
-    }
-}
-
-/// What the code endpoints share.
-#[derive(Debug)]
-pub struct PairingCodes {
-    policy: CodePolicy,
-    guard: GuessGuard,
-}
-
-impl PairingCodes {
-    pub fn new(policy: CodePolicy) -> Arc<Self> {
-        Arc::new(Self {
-            guard: GuessGuard::new(policy.guesses),
-            policy,
-        })
-    }
-
-    pub fn guard(&self) -> &GuessGuard {
-        &self.guard
-    }
-}
-
-/// The longest `--public-url`: join URLs must fit in a QR code a phone reads easily.
-const MAX_PUBLIC_URL: usize = 512;
-
-/// The base of join URLs in QR codes (`--public-url`), kept as a WebSocket URL: an
-/// `http(s)://` base is turned into `ws(s)://`, so an app that scans the code can connect
-/// to it as it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublicUrl(String);
-
-impl std::str::FromStr for PublicUrl {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (scheme, rest) = s
-            .split_once("://")
-            .ok_or_else(|| format!("{s:?} is not a URL such as https://play.example.com"))?;
-        let scheme = match scheme.to_ascii_lowercase().as_str() {
-            "http" | "ws" => "ws",
-            "https" | "wss" => "wss",
-            other => return Err(format!("the public URL must be http, https, ws or wss, not {other}")),
-        };
-        let rest = rest.trim_end_matches('/');
-        let host = rest.split('/').next().unwrap_or_default();
-        if host.is_empty() || rest.contains(['?', '#', ' ']) || s.len() > MAX_PUBLIC_URL {
-            return Err(format!(
-                "{s:?} needs a host, no query, fragment or spaces, and at most {MAX_PUBLIC_URL} characters"
-            ));
-        }
-        Ok(Self(format!("{scheme}://{rest}")))
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -114,6 +48,8 @@ struct CodeBody {
     uuid: DeviceId,
     /// RFC 3339, UTC.
     expires_at: String,
+    /// What the QR code encodes: an app can show it, or connect to it as it is.
+    join_url: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -123,7 +59,13 @@ struct LookupBody {
 }
 
 /// `POST /api/pairings/{uuid}/code`.
-async fn issue(Path(uuid): Path<String>, State(app): State<AppState>, token: Token) -> Response {
+async fn issue(
+    Path(uuid): Path<String>,
+    State(app): State<AppState>,
+    token: Token,
+    Extension(OverTls(over_tls)): Extension<OverTls>,
+    headers: HeaderMap,
+) -> Response {
     let device = match super::device_id(&uuid) {
         Ok(device) => device,
         Err(refusal) => return refusal,
@@ -131,59 +73,72 @@ async fn issue(Path(uuid): Path<String>, State(app): State<AppState>, token: Tok
     if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Side(device, Role::Display)) {
         return refusal;
     }
-    match app.hub.pairing_code(device, app.codes.policy.ttl).await {
+    match app.hub.pairing_code(device, app.code_policy.ttl).await {
         Ok(issued) => Json(CodeBody {
             code: issued.code,
             uuid: issued.device,
             expires_at: humantime::format_rfc3339_seconds(issued.expires_at).to_string(),
+            join_url: join_url(app.code_policy.public_url.as_ref(), &headers, over_tls, issued.code),
         })
         .into_response(),
-        Err(_) => refuse(
+        Err(err) => not_issued(err).into_http(),
+    }
+}
+
+/// Why no code was issued: the display is not connected (409), or with `--redis-url`
+/// Redis could not be asked (503, as every other refusal for that reason: retry).
+fn not_issued(err: SendError) -> Refusal {
+    match err {
+        SendError::Unavailable => Refusal::from(&Unavailable("Redis cannot be reached".to_owned())),
+        SendError::Offline | SendError::SlowConsumer => Refusal::new(
             StatusCode::CONFLICT,
             ErrorCode::DisplayOffline,
-            "codes are issued to connected displays; connect the display for this UUID first".to_owned(),
+            "codes are issued to connected displays; connect the display for this UUID first",
         ),
     }
 }
 
 /// The UUID behind `code`, counting a miss against the client's address; or the 404/429
-/// that answers the request.
-#[allow(clippy::result_large_err)]
-async fn resolve(app: &AppState, code: &str, client: SocketAddr) -> Result<(PairingCode, DeviceId), Response> {
-    let attempt = match app.codes.guard.attempt(client.ip()) {
-        Ok(attempt) => attempt,
-        Err(retry_after) => {
+/// (4404/4429 in-band) that refuses the request.
+async fn resolve(app: &AppState, code: &str, client: SocketAddr) -> Result<(PairingCode, DeviceId), Refusal> {
+    let backplane = app.hub.backplane();
+    let attempt = match backplane.attempt_guess(client.ip()).await {
+        Ok(Ok(attempt)) => attempt,
+        Ok(Err(retry_after)) => {
             let seconds = retry_after.as_secs().max(1);
-            let mut refusal = refuse(
+            return Err(Refusal::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 ErrorCode::TooManyGuesses,
                 format!("too many unknown codes from this address; retry in {seconds} s"),
-            );
-            refusal.headers_mut().insert(header::RETRY_AFTER, seconds.into());
-            return Err(refusal);
+            )
+            .with_retry_after(seconds));
         }
+        Err(unavailable) => return Err(Refusal::from(&unavailable)),
     };
     let found = match code.parse::<PairingCode>() {
         Ok(code) => match app.hub.resolve_code(code).await {
             Ok(device) => device.map(|device| (code, device)),
             Err(unavailable) => {
                 // Not the client's miss: it could not be looked up.
-                attempt.hit();
-                return Err(refuse_unavailable(&unavailable));
+                backplane.give_back_guess(attempt).await;
+                return Err(Refusal::from(&unavailable));
             }
         },
         Err(_) => None,
     };
     match found {
         Some(found) => {
-            attempt.hit();
+            backplane.give_back_guess(attempt).await;
             Ok(found)
         }
-        None => Err(refuse(
-            StatusCode::NOT_FOUND,
-            ErrorCode::UnknownCode,
-            "no live pairing code is that one (it may have expired, or its display disconnected)".to_owned(),
-        )),
+        None => {
+            METRICS.code_misses.inc();
+            Err(Refusal::new(
+                StatusCode::NOT_FOUND,
+                ErrorCode::UnknownCode,
+                "no live pairing code is that one (it may have expired, or its display disconnected)",
+            ))
+        }
     }
 }
 
@@ -195,45 +150,102 @@ async fn lookup(
 ) -> Response {
     match resolve(&app, &code, client).await {
         Ok((code, uuid)) => Json(LookupBody { code, uuid }).into_response(),
-        Err(refusal) => refusal,
+        Err(refusal) => refusal.into_http(),
     }
 }
 
-/// `GET /api/pairings/code/{code}/qr.svg`: the join URL as a QR code.
-async fn qr(
+/// `GET /api/pairings/code/{code}/qr.svg` (`PNG` false) and `…/qr.png` (`PNG` true):
+/// the join URL as a QR code. The PNG is for apps that cannot draw SVG (Unity's
+/// `Texture2D.LoadImage` reads PNG and JPEG).
+async fn qr<const PNG: bool>(
     Path(code): Path<String>,
     State(app): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Extension(OverTls(over_tls)): Extension<OverTls>,
     headers: HeaderMap,
 ) -> Response {
-    let code = match resolve(&app, &code, client).await {
-        Ok((code, _)) => code,
+    let qr = match join_qr(&app, &code, client, &headers, over_tls).await {
+        Ok(qr) => qr,
         Err(refusal) => return refusal,
     };
-    let url = join_url(app.codes.policy.public_url.as_ref(), &headers, over_tls, code);
-    // The host and the public URL are length-limited, so the URL always fits.
-    let svg = QrCode::new(url.as_bytes())
-        .expect("a join URL of at most ~800 bytes fits in a QR code")
+    if PNG {
+        return image("image/png", png(&qr));
+    }
+    let svg = qr
         .render::<svg::Color<'_>>()
         .min_dimensions(256, 256)
         .quiet_zone(true)
         .build();
+    image("image/svg+xml", svg)
+}
+
+/// The QR code of `code`'s join URL, after the same guessing check as every lookup.
+#[allow(clippy::result_large_err)]
+async fn join_qr(
+    app: &AppState,
+    code: &str,
+    client: SocketAddr,
+    headers: &HeaderMap,
+    over_tls: bool,
+) -> Result<QrCode, Response> {
+    let (code, _) = resolve(app, code, client).await.map_err(Refusal::into_http)?;
+    let url = join_url(app.code_policy.public_url.as_ref(), headers, over_tls, code);
+    // The host and the public URL are length-limited, so the URL always fits.
+    Ok(QrCode::new(url.as_bytes()).expect("a join URL of at most ~800 bytes fits in a QR code"))
+}
+
+fn image(content_type: &'static str, body: impl IntoResponse) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        svg,
+        body,
     )
         .into_response()
+}
+
+/// Modules of blank margin around a QR code on each side, as the standard asks.
+const QUIET_ZONE: usize = 4;
+/// The smallest width of a PNG QR code, in pixels: each module is a whole number of
+/// pixels, the fewest that reach this (a short join URL gives 37 modules of 7 pixels).
+const PNG_MIN_PIXELS: usize = 256;
+
+/// `qr` as an 8-bit greyscale PNG, not interlaced (what every decoder reads), with its
+/// quiet zone.
+fn png(qr: &QrCode) -> Vec<u8> {
+    let modules = qr.width();
+    let side = modules + 2 * QUIET_ZONE;
+    let scale = PNG_MIN_PIXELS.div_ceil(side);
+    let pixels_per_row = side * scale;
+    let mut pixels = vec![255u8; pixels_per_row * pixels_per_row];
+    for (i, color) in qr.to_colors().into_iter().enumerate() {
+        if color == Color::Dark {
+            let (x, y) = ((i % modules + QUIET_ZONE) * scale, (i / modules + QUIET_ZONE) * scale);
+            for row in y..y + scale {
+                pixels[row * pixels_per_row + x..row * pixels_per_row + x + scale].fill(0);
+            }
+        }
+    }
+    let mut file = Vec::with_capacity(pixels.len() / 8);
+    let width = u32::try_from(pixels_per_row).expect("a QR code is at most 177 modules wide");
+    let mut encoder = png::Encoder::new(&mut file, width, width);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    // Writing to memory cannot fail, and the data is exactly width × height bytes.
+    let mut writer = encoder.write_header().expect("a PNG header writes to memory");
+    writer
+        .write_image_data(&pixels)
+        .expect("the image data matches its size");
+    writer.finish().expect("a PNG finishes in memory");
+    file
 }
 
 /// `{base}/ws/join/{code}`, the base being `--public-url` or, without it, the host the
 /// client itself used to reach this server, with `wss` if it came over TLS.
 pub fn join_url(public_url: Option<&PublicUrl>, headers: &HeaderMap, over_tls: bool, code: PairingCode) -> String {
     let base = match public_url {
-        Some(PublicUrl(base)) => base.clone(),
+        Some(public) => public.as_str().to_owned(),
         None => {
             let host = headers
                 .get(header::HOST)
@@ -252,16 +264,17 @@ pub fn join_url(public_url: Option<&PublicUrl>, headers: &HeaderMap, over_tls: b
     format!("{base}/ws/join/{code}")
 }
 
-/// `GET /ws/join/{code}`: a controller joining by code.
+/// `GET /ws/join/{code}`: a controller joining by code. A v2 client is refused in-band.
 async fn join(
     Path(code): Path<String>,
     State(app): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    version: Version,
     upgrade: Upgrade,
 ) -> Response {
     match resolve(&app, &code, client).await {
         Ok((_, device)) => super::connect_controller(app, device, upgrade).await,
-        Err(refusal) => refusal,
+        Err(refusal) => refusal.respond(version, upgrade),
     }
 }
 
@@ -270,24 +283,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn public_urls_become_websocket_bases() {
-        for (given, base) in [
-            ("https://play.example.com/", "wss://play.example.com"),
-            ("http://10.0.0.5:8080", "ws://10.0.0.5:8080"),
-            ("wss://example.com/pairlink", "wss://example.com/pairlink"),
-            ("WS://example.com", "ws://example.com"),
-        ] {
-            assert_eq!(given.parse::<PublicUrl>(), Ok(PublicUrl(base.to_owned())));
+    fn a_code_that_could_not_be_asked_for_is_503_not_offline() {
+        let unavailable = not_issued(SendError::Unavailable);
+        assert_eq!(
+            (unavailable.status, unavailable.code),
+            (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::BrokerUnavailable)
+        );
+        for offline in [SendError::Offline, SendError::SlowConsumer] {
+            let refusal = not_issued(offline);
+            assert_eq!(
+                (refusal.status, refusal.code),
+                (StatusCode::CONFLICT, ErrorCode::DisplayOffline)
+            );
         }
-        for bad in [
-            "example.com",
-            "ftp://example.com",
-            "https://",
-            "https://x.com/?a=1",
-            "https://x.com/#f",
-        ] {
-            assert!(bad.parse::<PublicUrl>().is_err(), "{bad:?}");
-        }
+    }
+
+    #[test]
+    fn png_qr_codes_are_whole_pixels_per_module_with_a_quiet_zone() {
+        let qr = QrCode::new(b"ws://192.168.1.20:8080/ws/join/K7M2QX").unwrap();
+        let file = png(&qr);
+        let mut reader = png::Decoder::new(std::io::Cursor::new(&file)).read_info().unwrap();
+        let info = reader.info().clone();
+        let side = qr.width() + 2 * QUIET_ZONE;
+        assert_eq!(info.width as usize % side, 0);
+        assert!((PNG_MIN_PIXELS..PNG_MIN_PIXELS + side).contains(&(info.width as usize)));
+        assert_eq!(info.height, info.width);
+        assert_eq!(
+            (info.color_type, info.bit_depth),
+            (png::ColorType::Grayscale, png::BitDepth::Eight)
+        );
+        assert!(!info.interlaced);
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        reader.next_frame(&mut pixels).unwrap();
+        let scale = info.width as usize / side;
+        let width = info.width as usize;
+        // The quiet zone is white; the finder pattern's corner is black.
+        assert!(pixels[..QUIET_ZONE * scale * width].iter().all(|&p| p == 255));
+        assert_eq!(pixels[QUIET_ZONE * scale * width + QUIET_ZONE * scale], 0);
     }
 
     #[test]

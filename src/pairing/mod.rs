@@ -7,8 +7,6 @@
 //! reachable; one connection per role and UUID, the newer replacing the older.
 
 pub mod codes;
-pub mod guesses;
-pub mod held;
 
 use std::sync::Arc;
 
@@ -33,7 +31,7 @@ use crate::session::outbox::Outbox;
 use crate::session::{Handler, Upgrade, error_message, refuse, refuse_unavailable, require_upgrade};
 use crate::state::AppState;
 
-use held::{HeldDraws, Outcome};
+use crate::held::{self, HeldDraws, NotHeld, Outcome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -271,7 +269,14 @@ impl ControllerHandler {
             let expired: held::Expiry = Box::new(|why| error_message(&ErrorReply::new(ErrorCode::Expired, why)));
             return held
                 .send_or_hold(device, to_display, &self.registration.outbox, expired)
-                .await;
+                .await
+                .map_err(|refused| match refused {
+                    NotHeld::Unreachable(err) => display_unreachable(err),
+                    NotHeld::QueueFull(held) => ErrorReply::new(
+                        ErrorCode::QueueFull,
+                        format!("the display is offline and {held} messages are already held for it"),
+                    ),
+                });
         }
         self.registration
             .hub

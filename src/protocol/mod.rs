@@ -7,6 +7,7 @@ pub mod pairing;
 pub mod parcel;
 pub mod rooms;
 pub mod signaling;
+pub mod v2;
 
 use std::fmt;
 use std::str::FromStr;

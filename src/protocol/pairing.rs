@@ -34,9 +34,16 @@ impl DifficultyRequest {
     /// Parses a controller message, telling malformed JSON apart from JSON of the
     /// wrong shape (not an object, field missing, not an integer).
     pub fn parse(bytes: &[u8]) -> Result<Self, RequestError> {
-        let request: Self = serde_json::from_slice(bytes).map_err(|err| match err.classify() {
-            serde_json::error::Category::Data => RequestError::InvalidDifficulty(err.to_string()),
-            _ => RequestError::InvalidJson(err.to_string()),
+        // serde's error category cannot tell the two apart: filling the struct from
+        // `[1,2]` fails as a syntax error (trailing elements), and `{"difficulty":"1"`
+        // fails on its type before the missing brace is seen. So a failed message is
+        // read once more, as any JSON, to say which it is.
+        let request: Self = serde_json::from_slice(bytes).map_err(|err| {
+            if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+                RequestError::InvalidDifficulty(err.to_string())
+            } else {
+                RequestError::InvalidJson(err.to_string())
+            }
         })?;
         // serde also fills a struct from an array (`[1]`); only an object is the protocol.
         if bytes.trim_ascii_start().first() != Some(&b'{') {
@@ -166,13 +173,28 @@ mod tests {
 
     #[test]
     fn tells_bad_json_from_bad_shape() {
-        for bad_json in [&b"{"[..], b"difficulty 1", b"", b"{\"difficulty\":1} trailing"] {
+        for bad_json in [
+            &b"{"[..],
+            b"difficulty 1",
+            b"",
+            b"{\"difficulty\":1} trailing",
+            b"{\"difficulty\":\"1\"",
+            b"[1,2",
+            b"\xff",
+        ] {
             let err = DifficultyRequest::parse(bad_json).unwrap_err();
             assert_eq!(err.code(), ErrorCode::InvalidJson, "{bad_json:?}");
         }
         for bad_shape in [
             &br#"[1]"#[..],
+            br#"[1,2]"#,
+            br#"[1,2,3]"#,
+            br#"[{"difficulty":1},2]"#,
+            br#"[]"#,
             br#"1"#,
+            br#""difficulty""#,
+            br#"{"difficulty":1,"difficulty":2}"#,
+            br#"{"difficulty":18446744073709551616}"#,
             br#"{}"#,
             br#"{"difficulty":"1"}"#,
             br#"{"difficulty":1.5}"#,

@@ -51,6 +51,16 @@ pub struct RateLimit {
     pub burst: NonZeroU32,
 }
 
+/// The rate limit as a v2 welcome announces it.
+impl From<RateLimit> for crate::protocol::v2::RateLimit {
+    fn from(limit: RateLimit) -> Self {
+        Self {
+            per_second: limit.per_second.get(),
+            burst: limit.burst.get(),
+        }
+    }
+}
+
 impl FromStr for RateLimit {
     type Err = String;
 
@@ -85,6 +95,13 @@ impl fmt::Display for RateLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_welcome_announces_the_rate_limit_as_configured() {
+        let limit: RateLimit = "20/40".parse().unwrap();
+        let announced = crate::protocol::v2::RateLimit::from(limit);
+        assert_eq!((announced.per_second, announced.burst), (20, 40));
+    }
 
     #[test]
     fn reads_rate_and_optional_burst() {

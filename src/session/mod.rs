@@ -9,6 +9,7 @@
 mod keepalive;
 pub mod limits;
 pub mod outbox;
+pub mod refusal;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -348,7 +349,9 @@ fn run(
                 }
             }
         };
-        handler.on_end().await;
+        // Boxed like `on_message`: an ending connection's clean-up (detaching, telling the
+        // counterpart) would otherwise enlarge every idle connection's future.
+        Box::pin(handler.on_end()).await;
         // Boxed: the closing path is cold, and inline it would enlarge every idle connection.
         Box::pin(finish(socket, end, limits.write_timeout)).await;
         tracing::debug!("disconnected");

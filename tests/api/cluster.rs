@@ -572,6 +572,12 @@ async fn nodes_fail_clearly_without_redis_and_recover_when_it_returns() {
     );
     let (status, body) = refusal(&cluster.url(1, &format!("/ws/difficulty/android/{UUID}"))).await;
     assert_eq!((status, body["code"].as_str()), (503, Some("broker_unavailable")));
+    // A connected display's code cannot be issued either: unavailable, not offline.
+    let reply = http_to(cluster.node(0).addr, "POST", &format!("/api/pairings/{UUID}/code")).await;
+    assert_eq!(
+        (reply.status, reply.json()["code"].as_str()),
+        (503, Some("broker_unavailable"))
+    );
     // A pair on one node does not need Redis.
     send_text(&mut local_controller, r#"{"difficulty":1}"#).await;
     assert_eq!(next_text(&mut local_controller).await, r#"{"status":"received"}"#);

@@ -12,9 +12,10 @@ use pairlink::catalog::import::{CatalogFile, Format};
 use pairlink::protocol::pairing::{DifficultyRequest, PairingCode};
 use pairlink::protocol::rooms::{MemberName, parse_message};
 use pairlink::protocol::signaling::Signal;
-use pairlink::protocol::{ClientId, DeviceId, RoomName};
+use pairlink::protocol::v2::{self, Event, Request, RequestId};
+use pairlink::protocol::{ClientId, DeviceId, ErrorCode, Role, RoomName};
 use proptest::prelude::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Arbitrary JSON values, nested a few levels.
 fn json_value() -> impl Strategy<Value = Value> {
@@ -45,6 +46,113 @@ fn message_text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// v2 requests as clients write them, and as they should not.
+fn v2_request_text() -> impl Strategy<Value = String> {
+    let kind = prop_oneof![
+        Just(json!("difficulty")),
+        Just(json!("relay")),
+        Just(json!("ping")),
+        Just(json!("welcome")),
+        json_value()
+    ];
+    let field = |value: BoxedStrategy<Value>| prop::option::of(value);
+    (
+        field(kind.boxed()),
+        field(
+            prop_oneof![
+                json_value(),
+                any::<i64>().prop_map(Value::from),
+                ".{0,70}".prop_map(Value::String)
+            ]
+            .boxed(),
+        ),
+        field(prop_oneof![json_value(), any::<i64>().prop_map(Value::from)].boxed()),
+        field(json_value().boxed()),
+    )
+        .prop_map(|(kind, id, difficulty, data)| {
+            let mut object = serde_json::Map::new();
+            for (name, value) in [("type", kind), ("id", id), ("difficulty", difficulty), ("data", data)] {
+                if let Some(value) = value {
+                    object.insert(name.to_owned(), value);
+                }
+            }
+            Value::Object(object).to_string()
+        })
+}
+
+fn request_id() -> impl Strategy<Value = Option<RequestId>> {
+    prop::option::of(prop_oneof![
+        any::<i64>().prop_map(RequestId::from),
+        any::<u64>().prop_map(|id| RequestId::Integer(id.into())),
+        ".{0,64}".prop_map(|id| RequestId::from(id.as_str())),
+    ])
+}
+
+fn role() -> impl Strategy<Value = Role> {
+    prop_oneof![Just(Role::Display), Just(Role::Controller)]
+}
+
+/// Every kind of v2 event, with arbitrary contents.
+fn v2_event() -> impl Strategy<Value = Event> {
+    let millis = 0u64..4_102_444_800_000;
+    let time = millis.prop_map(|ms| std::time::SystemTime::UNIX_EPOCH + Duration::from_millis(ms));
+    let code = (0..ErrorCode::ALL.len()).prop_map(|i| ErrorCode::ALL[i]);
+    prop_oneof![
+        (
+            role(),
+            any::<u128>(),
+            any::<bool>(),
+            any::<u64>(),
+            any::<u64>(),
+            prop::option::of((any::<u32>(), any::<u32>())),
+            prop::option::of(any::<u64>())
+        )
+            .prop_map(|(role, uuid, peer, idle, max, rate, hold)| Event::Welcome(v2::Welcome {
+                role,
+                uuid: DeviceId::new(uuid::Uuid::from_u128(uuid)),
+                peer,
+                idle_timeout_ms: idle,
+                max_message_bytes: max,
+                rate_limit: rate.map(|(per_second, burst)| v2::RateLimit { per_second, burst }),
+                hold_ms: hold,
+            })),
+        (request_id(), any::<bool>()).prop_map(|(id, received)| Event::Ack(v2::Ack {
+            id,
+            status: if received {
+                v2::AckStatus::Received
+            } else {
+                v2::AckStatus::Queued
+            },
+        })),
+        (request_id(), code, ".{0,40}", prop::option::of(any::<u64>())).prop_map(|(id, code, message, retry_after)| {
+            Event::Error(v2::ErrorEvent {
+                id,
+                code,
+                message: message.into(),
+                retry_after,
+            })
+        }),
+        (
+            prop::collection::vec(any::<i32>(), 0..4),
+            any::<i32>(),
+            any::<i64>(),
+            prop::option::of(time)
+        )
+            .prop_map(|(quiz_id, action_id, difficulty, held)| {
+                let draw = v2::Draw::from_v1(pairlink::protocol::pairing::Draw { quiz_id, action_id }, difficulty);
+                Event::Draw(match held {
+                    Some(sent_at) => draw.held_since(sent_at),
+                    None => draw,
+                })
+            }),
+        json_value().prop_map(|data| Event::Relay(v2::Relay {
+            data: serde_json::value::to_raw_value(&data).unwrap(),
+        })),
+        (role(), any::<bool>()).prop_map(|(role, connected)| Event::Peer(v2::PeerEvent { role, connected })),
+        request_id().prop_map(|id| Event::Pong(v2::Pong { id })),
+    ]
+}
+
 /// Checks that accepted identifiers show as what parses back to them.
 fn round_trips<T: FromStr + ToString + PartialEq + std::fmt::Debug>(s: &str) {
     if let Ok(parsed) = s.parse::<T>() {
@@ -61,6 +169,15 @@ proptest! {
         prop_assert_eq!(parsed.is_ok(), valid, "{}", text);
         if let (Ok(request), Some(value)) = (parsed, value) {
             prop_assert_eq!(Some(request.difficulty), value["difficulty"].as_i64());
+        }
+    }
+
+    #[test]
+    fn difficulty_errors_say_invalid_json_exactly_for_text_that_is_not_json(text in message_text()) {
+        if let Err(err) = DifficultyRequest::parse(text.as_bytes()) {
+            let is_json = serde_json::from_str::<Value>(&text).is_ok();
+            let expected = if is_json { ErrorCode::InvalidDifficulty } else { ErrorCode::InvalidJson };
+            prop_assert_eq!(err.code(), expected, "{}", text);
         }
     }
 
@@ -136,6 +253,59 @@ proptest! {
         for (row, (_, name, difficulty)) in file.quizzes.iter().zip(&rows) {
             prop_assert_eq!(&row.name, name);
             prop_assert_eq!(row.difficulty, *difficulty);
+        }
+    }
+
+    #[test]
+    fn v2_requests_never_panic_and_every_refusal_is_a_defined_error(text in prop_oneof![message_text(), v2_request_text()], role in role()) {
+        match Request::parse(&text, role) {
+            Ok(request) => {
+                let written: Value = serde_json::from_str(&request.to_json()).unwrap();
+                let sent: Value = serde_json::from_str(&text).unwrap();
+                prop_assert_eq!(&written["type"], &sent["type"]);
+                prop_assert_eq!(&written["id"], &sent["id"], "the id keeps its JSON type");
+            }
+            Err(error) => {
+                prop_assert!(matches!(error.code, ErrorCode::InvalidMessage | ErrorCode::InvalidDifficulty));
+                let echoed = serde_json::to_value(&error.id).unwrap();
+                if !echoed.is_null() {
+                    let sent: Value = serde_json::from_str(&text).unwrap();
+                    prop_assert_eq!(echoed, sent["id"].clone());
+                }
+                let event: Value = serde_json::from_str(&Event::Error(error).to_json()).unwrap();
+                prop_assert_eq!(&event["type"], "error");
+            }
+        }
+    }
+
+    #[test]
+    fn v2_requests_read_back_as_written(id in request_id(), difficulty in any::<i64>(), data in json_value()) {
+        let data = serde_json::value::to_raw_value(&data).unwrap();
+        for request in [
+            Request::Difficulty { difficulty, id: id.clone() },
+            Request::Relay { data: &data, id: id.clone() },
+            Request::Ping { id: id.clone() },
+        ] {
+            let json = request.to_json();
+            let read = Request::parse(&json, Role::Controller).unwrap();
+            prop_assert_eq!(read.to_json(), json);
+        }
+    }
+
+    #[test]
+    fn v2_events_are_json_that_reads_back_as_the_same_event(event in v2_event()) {
+        let json = event.to_json();
+        prop_assert!(serde_json::from_str::<Value>(&json).is_ok(), "{}", json);
+        prop_assert_eq!(Event::parse(&json).unwrap(), event);
+    }
+
+    #[test]
+    fn v1_text_always_becomes_relay_data_that_parses(text in message_text()) {
+        let frame = v2::relay_json(&v2::data_from_v1_text(&text));
+        let event: Value = serde_json::from_str(&frame).unwrap();
+        match serde_json::from_str::<Value>(&text) {
+            Ok(value) => prop_assert_eq!(&event["data"], &value),
+            Err(_) => prop_assert_eq!(&event["data"], &Value::String(text.clone())),
         }
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use pairlink::db::Backend;
-use pairlink::pairing::held::HoldPolicy;
+use pairlink::held::HoldPolicy;
 use pairlink::session::{Limits, RateLimit};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};

@@ -43,6 +43,17 @@ fn handshake(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> tokio_tungs
     request.body(()).unwrap()
 }
 
+/// A token whose `sub` is exactly `sub`, as another JWT library would write it.
+fn issue_for_sub(sub: &str) -> String {
+    let exp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 300;
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &serde_json::json!({"sub": sub, "exp": exp}),
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
 async fn secured() -> TestApp {
     spawn(Setup::new(Backend::Sqlite).config(|config| config.auth_secret = Some(secret()))).await
 }
@@ -87,9 +98,20 @@ async fn a_pair_with_tokens_works_as_usual_and_joining_by_code_needs_none() {
     let (mut controller, _) = tokio_tungstenite::connect_async(request)
         .await
         .expect("bearer token accepted");
-    send_text(&mut controller, r#"{"difficulty":1}"#).await;
+    // The scheme in any case, and a backend that writes the UUID in capitals.
+    let shouted = format!("BEARER {}", issue_for_sub(&UUID.to_uppercase()));
+    let request = handshake(
+        &app,
+        &format!("/ws/difficulty/android/{UUID}"),
+        &[("Authorization", &shouted)],
+    );
+    let (mut controller_again, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("BEARER and an upper-case UUID accepted");
+    assert_eq!(u16::from(next_close(&mut controller).await.code), 4001);
+    send_text(&mut controller_again, r#"{"difficulty":1}"#).await;
     assert!(next_json(&mut display).await["quiz_id"].is_array());
-    assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
+    assert_eq!(next_text(&mut controller_again).await, r#"{"status":"received"}"#);
 
     // The display's pairing code needs the UUID's token; joining with the code does not.
     let path = format!("/api/pairings/{UUID}/code");
@@ -140,7 +162,7 @@ async fn pairlink_token_issues_what_the_server_accepts() {
     let dir = tempfile::tempdir().unwrap();
     let out = pairlink(
         dir.path(),
-        &["token", "--uuid", UUID, "--ttl", "5m", "--secret", SECRET],
+        &["token", "--uuid", UUID, "--ttl", "5m", "--auth-secret", SECRET],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let issued = String::from_utf8(out.stdout).unwrap().trim().to_owned();
@@ -148,7 +170,8 @@ async fn pairlink_token_issues_what_the_server_accepts() {
         .await
         .expect("the issued token is accepted");
 
-    // A token for the display alone does not open the controller's side.
+    // A token for the display alone does not open the controller's side. (`--secret` is
+    // the flag's former name, still accepted.)
     let out = pairlink(
         dir.path(),
         &["token", "--uuid", UUID, "--role", "display", "--secret", SECRET],
@@ -164,12 +187,12 @@ async fn pairlink_token_issues_what_the_server_accepts() {
     assert_eq!((status, body["code"].as_str()), (401, Some("token_invalid")));
 
     for args in [
-        &["token", "--secret", SECRET][..],
-        &["token", "--secret", SECRET, "--hub", "--role", "display"],
-        &["token", "--secret", SECRET, "--hub", "--echo"],
-        &["token", "--secret", "short", "--hub"],
-        &["token", "--secret", SECRET, "--uuid", "nope"],
-        &["token", "--secret", SECRET, "--hub", "--ttl", "0s"],
+        &["token", "--auth-secret", SECRET][..],
+        &["token", "--auth-secret", SECRET, "--hub", "--role", "display"],
+        &["token", "--auth-secret", SECRET, "--hub", "--echo"],
+        &["token", "--auth-secret", "short", "--hub"],
+        &["token", "--auth-secret", SECRET, "--uuid", "nope"],
+        &["token", "--auth-secret", SECRET, "--hub", "--ttl", "0s"],
     ] {
         let out = pairlink(dir.path(), args);
         assert_eq!(

@@ -57,6 +57,11 @@ impl Keys {
         format!("{}code:{code}", self.prefix)
     }
 
+    /// Pairing-code misses of one client address in the current window.
+    pub fn guesses(&self, client: std::net::IpAddr) -> String {
+        format!("{}guesses:{client}", self.prefix)
+    }
+
     pub fn code_of(&self, device: &str) -> String {
         format!("{}codeof:{device}", self.prefix)
     }

@@ -28,6 +28,7 @@ mod scripts;
 mod subscription;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
@@ -39,6 +40,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
 use tokio::sync::{Notify, oneshot};
 
 use super::codes::IssuedCode;
+use super::guesses::{Attempt, GuessLimit};
 use super::{
     Backplane, CatalogChange, Inbound, NodeId, Outcome, Publication, RoomPolicy, Routed, Snapshot, Unavailable, Wait,
 };
@@ -95,6 +97,8 @@ struct Shared {
     /// a remote delivery can take.
     write_timeout: Duration,
     rooms: RoomPolicy,
+    /// Pairing-code lookups each address may miss (`--code-guesses`).
+    guesses: GuessLimit,
     catalog: SharedCatalog,
     db: Database,
     /// The last catalogue version this node's catalogue includes.
@@ -124,6 +128,7 @@ impl RedisBackplane {
         patience: Duration,
         write_timeout: Duration,
         rooms: RoomPolicy,
+        guesses: GuessLimit,
         catalog: SharedCatalog,
         db: Database,
     ) -> anyhow::Result<Self> {
@@ -163,6 +168,7 @@ impl RedisBackplane {
             patience,
             write_timeout,
             rooms,
+            guesses,
             catalog,
             db,
             catalog_version: AtomicU64::new(0),
@@ -441,6 +447,14 @@ impl Backplane for RedisBackplane {
 
     async fn resolve_code(&self, code: PairingCode) -> Result<Option<DeviceId>, Unavailable> {
         pairs::resolve_code(self, code).await
+    }
+
+    async fn attempt_guess(&self, client: IpAddr) -> Result<Result<Attempt, Duration>, Unavailable> {
+        pairs::attempt_guess(self, client).await
+    }
+
+    async fn give_back_guess(&self, attempt: Attempt) {
+        pairs::give_back_guess(self, attempt).await;
     }
 
     async fn readiness(&self) -> Result<(), Unavailable> {

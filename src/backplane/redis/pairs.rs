@@ -2,12 +2,14 @@
 //! `{node}/{generation}`), replacement across nodes, pairing codes, and putting this
 //! node's addresses back after Redis lost them.
 
+use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use super::keys::NodeMessage;
 use super::{RedisBackplane, scripts, unavailable};
 use crate::address::{Generation, Peer};
 use crate::backplane::codes::IssuedCode;
+use crate::backplane::guesses::{Attempt, client_key};
 use crate::backplane::{Inbound, NodeId, Registrations, Unavailable};
 use crate::metrics::METRICS;
 use crate::protocol::pairing::PairingCode;
@@ -158,6 +160,39 @@ pub async fn resolve_code(backplane: &RedisBackplane, code: PairingCode) -> Resu
         .await
         .map_err(unavailable)?;
     Ok(uuid.and_then(|uuid| uuid.parse::<DeviceId>().ok()))
+}
+
+/// Takes a lookup from `client`'s budget of misses, shared by every node.
+pub async fn attempt_guess(
+    backplane: &RedisBackplane,
+    client: IpAddr,
+) -> Result<Result<Attempt, Duration>, Unavailable> {
+    let key = client_key(client);
+    let limit = backplane.0.guesses;
+    METRICS.redis_round_trips.inc();
+    let (taken, left_ms): (i64, i64) = scripts::ATTEMPT_GUESS
+        .key(backplane.0.keys.guesses(key))
+        .arg(limit.misses)
+        .arg(limit.window.as_millis() as u64)
+        .invoke_async(&mut backplane.redis())
+        .await
+        .map_err(unavailable)?;
+    Ok(if taken == 1 {
+        Ok(Attempt::counted_for(key))
+    } else {
+        Err(Duration::from_millis(left_ms.max(0) as u64))
+    })
+}
+
+pub async fn give_back_guess(backplane: &RedisBackplane, attempt: Attempt) {
+    METRICS.redis_round_trips.inc();
+    let given: redis::RedisResult<i64> = scripts::GIVE_BACK_GUESS
+        .key(backplane.0.keys.guesses(attempt.key))
+        .invoke_async(&mut backplane.redis())
+        .await;
+    if let Err(err) = given {
+        tracing::debug!(%err, "could not give a pairing-code lookup back");
+    }
 }
 
 /// Makes Redis agree with this node: puts its addresses back (after Redis lost them),

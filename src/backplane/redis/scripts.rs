@@ -171,3 +171,31 @@ return {ARGV[1], tonumber(ARGV[3])}
 "#,
     )
 });
+
+/// Takes a pairing-code lookup from a client address's budget. KEYS: guesses. ARGV:
+/// misses allowed, window ms. Returns `{1, 0}` when taken, `{0, ms until the window
+/// ends}` when the budget is spent.
+pub static ATTEMPT_GUESS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local misses = tonumber(redis.call('GET', KEYS[1]) or '0')
+if misses >= tonumber(ARGV[1]) then
+  local left = redis.call('PTTL', KEYS[1])
+  if left < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); left = tonumber(ARGV[2]) end
+  return {0, left}
+end
+if redis.call('INCR', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return {1, 0}
+"#,
+    )
+});
+
+/// Gives a lookup back to its address's budget (the code was live). KEYS: guesses.
+pub static GIVE_BACK_GUESS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
+return 1
+"#,
+    )
+});

@@ -5,6 +5,8 @@
 //! a message is an array index and an atomic add, never a map lookup. The registry is
 //! process-wide, as Prometheus expects of one process.
 
+pub mod throughput;
+
 use std::sync::LazyLock;
 use std::time::Duration;
 

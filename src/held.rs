@@ -21,8 +21,8 @@ use crate::backplane::Wait;
 use crate::hub::{Hub, SendError};
 use crate::lifecycle::Tasks;
 use crate::metrics::METRICS;
+use crate::protocol::DeviceId;
 use crate::protocol::parcel::{Parcel, unix_ms};
-use crate::protocol::{DeviceId, ErrorCode, ErrorReply};
 use crate::session::outbox::Outbox;
 
 /// How long and how many messages are held per UUID.
@@ -37,6 +37,15 @@ pub struct HoldPolicy {
 pub enum Outcome {
     Delivered,
     Held,
+}
+
+/// Why a draw was neither delivered nor held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotHeld {
+    /// The display could not be reached for another reason than being offline.
+    Unreachable(SendError),
+    /// This many draws are held for the display already (`--hold-max`).
+    QueueFull(usize),
 }
 
 /// Makes the controller's `expired` answer for a held draw, given why it expired, in
@@ -152,7 +161,7 @@ impl HeldDraws {
         parcel: Parcel,
         controller: &Outbox,
         expired: Expiry,
-    ) -> Result<Outcome, ErrorReply> {
+    ) -> Result<Outcome, NotHeld> {
         let mut locked = self.lock_device(device).await;
         let outcome = self.send_or_hold_locked(&mut locked, parcel, controller, expired).await;
         self.unlock(locked);
@@ -165,7 +174,7 @@ impl HeldDraws {
         parcel: Parcel,
         controller: &Outbox,
         expired: Expiry,
-    ) -> Result<Outcome, ErrorReply> {
+    ) -> Result<Outcome, NotHeld> {
         let device = locked.device;
         let hub = &self.0.hub;
         // What is held goes first. The display may be back on another node before this
@@ -177,18 +186,12 @@ impl HeldDraws {
             match hub.deliver(Peer::display(device), parcel.clone(), Wait::Queued).await {
                 Ok(()) => return Ok(Outcome::Delivered),
                 Err(SendError::Offline) => {}
-                Err(err) => return Err(super::display_unreachable(err)),
+                Err(err) => return Err(NotHeld::Unreachable(err)),
             }
         }
         let queue = &mut locked.guard;
         if queue.items.len() >= self.0.policy.hold_max {
-            return Err(ErrorReply::new(
-                ErrorCode::QueueFull,
-                format!(
-                    "the display is offline and {} messages are already held for it",
-                    queue.items.len()
-                ),
-            ));
+            return Err(NotHeld::QueueFull(queue.items.len()));
         }
         let parcel = match parcel {
             Parcel::Draw { draw, difficulty, .. } => Parcel::Draw {
@@ -348,7 +351,7 @@ mod tests {
 
     fn setup() -> (HeldDraws, Arc<Hub>) {
         let tasks = Tasks::new();
-        let solo = Arc::new(Solo::new(RoomPolicy::default()));
+        let solo = Arc::new(Solo::new(RoomPolicy::default(), Default::default()));
         let hub = Hub::new(solo, Duration::from_millis(50), &tasks);
         let policy = HoldPolicy {
             hold_for: Duration::from_secs(60),
