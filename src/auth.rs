@@ -16,7 +16,6 @@ use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::response::Response;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -237,14 +236,7 @@ fn bearer(value: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// Refuses with 401 unless auth is off or `token` opens `scope`.
-#[allow(clippy::result_large_err)]
-pub fn require(auth: Option<&Auth>, token: &Token, scope: Scope) -> Result<(), Response> {
-    authorize(auth, token, scope).map_err(Refusal::into_http)
-}
-
-/// [`require`] for a handler that answers v2 clients in-band: the 401 (4401) as a
-/// [`Refusal`] to [`Refusal::respond`] with.
+/// Refuses with 401 (4401 in-band for v2) unless auth is off or `token` opens `scope`.
 pub fn authorize(auth: Option<&Auth>, token: &Token, scope: Scope) -> Result<(), Refusal> {
     let Some(auth) = auth else { return Ok(()) };
     auth.check(token.0.as_deref(), &scope).map_err(|err| {

@@ -16,17 +16,17 @@ use crate::auth::{self, Scope, Token};
 use crate::backplane::Publication;
 use crate::membership::{self, Entry, Membership};
 use crate::protocol::rooms::MemberCard;
-use crate::protocol::{ClientId, EventError, Frame};
-use crate::session::{Handler, Upgrade, error_message, require_upgrade};
+use crate::protocol::{ClientId, ErrorCode, EventError, Frame, Version};
+use crate::session::{Handler, RateLimit, Upgrade, error_message, rate_limited_message, require_upgrade};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/ws", get(hub))
 }
 
-async fn hub(State(app): State<AppState>, token: Token, upgrade: Upgrade) -> Response {
-    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Hub) {
-        return refusal;
+async fn hub(State(app): State<AppState>, token: Token, version: Version, upgrade: Upgrade) -> Response {
+    if let Err(refusal) = auth::authorize(app.auth.as_ref(), &token, Scope::Hub) {
+        return refusal.respond(version, upgrade);
     }
     let upgrade = match require_upgrade(upgrade) {
         Ok(upgrade) => upgrade,
@@ -43,7 +43,7 @@ async fn hub(State(app): State<AppState>, token: Token, upgrade: Upgrade) -> Res
         notice: None,
         farewell: None,
     };
-    membership::accept(&app, upgrade, entry, |membership| HubClient { membership }).await
+    membership::accept(&app, version, upgrade, entry, |membership| HubClient { membership }).await
 }
 
 struct HubClient {
@@ -57,6 +57,11 @@ impl Handler for HubClient {
             Ok(_) => None,
             Err(_) => Some(error_message(&EventError::broker_unavailable())),
         }
+    }
+
+    /// The hub's errors are typed events, as its other error is.
+    fn rate_limited(&self, _message: &Frame, limit: RateLimit) -> Message {
+        error_message(&EventError::new(ErrorCode::RateLimited, rate_limited_message(limit)))
     }
 
     async fn on_end(&mut self) {

@@ -10,7 +10,7 @@ use axum::routing::get;
 
 use crate::auth::{self, Scope, Token};
 use crate::metrics::Kind;
-use crate::protocol::Frame;
+use crate::protocol::{Frame, Version};
 use crate::session::{Handler, Upgrade, require_upgrade};
 use crate::state::AppState;
 
@@ -18,9 +18,9 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/echo", get(echo))
 }
 
-async fn echo(State(app): State<AppState>, token: Token, upgrade: Upgrade) -> Response {
-    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Echo) {
-        return refusal;
+async fn echo(State(app): State<AppState>, token: Token, version: Version, upgrade: Upgrade) -> Response {
+    if let Err(refusal) = auth::authorize(app.auth.as_ref(), &token, Scope::Echo) {
+        return refusal.respond(version, upgrade);
     }
     let upgrade = match require_upgrade(upgrade) {
         Ok(upgrade) => upgrade,
@@ -28,10 +28,10 @@ async fn echo(State(app): State<AppState>, token: Token, upgrade: Upgrade) -> Re
     };
     let admission = match app.sessions.admit(Kind::Echo) {
         Ok(admission) => admission,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.respond(version, Ok(upgrade)),
     };
-    let (_outbox, inbox) = app.sessions.outbox();
-    admission.upgrade(upgrade, inbox, Echo)
+    let (_outbox, reader) = app.sessions.outbox();
+    admission.upgrade(version, upgrade, reader, Echo)
 }
 
 struct Echo;

@@ -109,6 +109,10 @@ impl HeldDraws {
         }))
     }
 
+    pub fn policy(&self) -> HoldPolicy {
+        self.0.policy
+    }
+
     /// Hands over what is held whenever a display attaches on another node, until the
     /// server stops.
     pub fn follow_displays(&self, tasks: &Tasks) {

@@ -11,8 +11,10 @@ use crate::address::Group;
 use crate::hub::{Hub, Joining, Welcome};
 use crate::metrics::Kind;
 use crate::protocol::ClientId;
+use crate::protocol::Version;
 use crate::protocol::rooms::MemberCard;
-use crate::session::{Handler, refuse_unavailable};
+use crate::session::Handler;
+use crate::session::refusal::Refusal;
 use crate::state::AppState;
 
 /// Ended by [`Membership::leave`] in the normal course or, if the connection never
@@ -60,6 +62,7 @@ pub struct Entry {
 /// connection with the handler made from its membership.
 pub async fn accept<H: Handler + 'static>(
     app: &AppState,
+    version: Version,
     upgrade: WebSocketUpgrade,
     entry: Entry,
     handler: impl FnOnce(Membership) -> H,
@@ -71,7 +74,7 @@ pub async fn accept<H: Handler + 'static>(
     };
     let admission = match app.sessions.admit(kind) {
         Ok(admission) => admission,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.respond(version, Ok(upgrade)),
     };
     // Room for the welcome and a full replay on top of the usual queue.
     let (outbox, inbox) = app.sessions.outbox_with_headroom(app.room_history + 1);
@@ -93,7 +96,7 @@ pub async fn accept<H: Handler + 'static>(
         farewell,
     };
     if let Err(unavailable) = app.hub.join(&group, joining).await {
-        return refuse_unavailable(&unavailable);
+        return Refusal::from(&unavailable).respond(version, Ok(upgrade));
     }
     let membership = Membership {
         hub: app.hub.clone(),
@@ -104,5 +107,5 @@ pub async fn accept<H: Handler + 'static>(
     if let Group::Room(room) | Group::Signal(room) = &membership.group {
         admission.subject(room);
     }
-    admission.upgrade(upgrade, inbox, handler(membership))
+    admission.upgrade(version, upgrade, inbox, handler(membership))
 }

@@ -21,7 +21,7 @@ use axum::response::Response;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::protocol::ErrorCode;
-use crate::session::refusal::{Refusal, Version};
+use crate::session::refusal::{self, Refusal};
 
 /// One allowed origin, `scheme://host[:port]`, kept lowercase as browsers send it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +101,7 @@ pub async fn guard(State(policy): State<OriginPolicy>, request: Request, next: N
         return next.run(request).await;
     }
     let (mut parts, _body) = request.into_parts();
-    let version = Version::offered(&parts.headers);
+    let version = refusal::offered(&parts.headers);
     let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &()).await;
     Refusal::new(
         StatusCode::FORBIDDEN,

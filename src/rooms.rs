@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::extract::ws::Message;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -22,8 +22,9 @@ use crate::backplane::Publication;
 use crate::hub::Roster;
 use crate::membership::{self, Entry, Membership};
 use crate::protocol::rooms::{MemberCard, MemberName, RoomEvent, message_template, parse_message};
-use crate::protocol::{ClientId, ErrorCode, EventError, Frame, RoomName};
-use crate::session::{Handler, Upgrade, error_message, refuse, require_upgrade};
+use crate::protocol::{ClientId, ErrorCode, EventError, Frame, RoomName, Version};
+use crate::session::refusal::Refusal;
+use crate::session::{Handler, RateLimit, Upgrade, error_message, rate_limited_message, require_upgrade};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -37,18 +38,17 @@ struct JoinQuery {
 }
 
 impl JoinQuery {
-    #[allow(clippy::result_large_err)]
-    fn parse(mut query: HashMap<String, String>) -> Result<Self, Response> {
+    fn parse(mut query: HashMap<String, String>) -> Result<Self, Refusal> {
         let name = match query.remove("name") {
             None => None,
             Some(name) => Some(name.parse().map_err(|err: crate::protocol::rooms::InvalidMemberName| {
-                refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidName, err.to_string())
+                Refusal::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidName, err.to_string())
             })?),
         };
         let since = match query.remove("since") {
             None => None,
             Some(since) => Some(since.parse().map_err(|_| {
-                refuse(
+                Refusal::new(
                     StatusCode::BAD_REQUEST,
                     ErrorCode::InvalidSince,
                     format!("since must be the seq of the last message received, a whole number ≥ 0, not {since:?}"),
@@ -59,25 +59,22 @@ impl JoinQuery {
     }
 }
 
-/// The room of a URL, or the HTTP 400 that refuses it (shared with signaling).
-#[allow(clippy::result_large_err)]
-pub fn room_name(room: &str) -> Result<RoomName, Response> {
+/// The room of a URL, or the 400 that refuses it (shared with signaling).
+pub fn room_name(room: &str) -> Result<RoomName, Refusal> {
     room.parse().map_err(|err: crate::protocol::InvalidRoomName| {
-        refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidRoom, err.to_string())
+        Refusal::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRoom, err.to_string())
     })
 }
 
-/// The URL's checks, in the order a client fixes them, then the handshake's.
-#[allow(clippy::result_large_err)]
+/// The URL's checks, in the order a client fixes them.
 fn check(
     room: &str,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
-    upgrade: Upgrade,
-) -> Result<(RoomName, JoinQuery, WebSocketUpgrade), Response> {
+) -> Result<(RoomName, JoinQuery), Refusal> {
     let room = room_name(room)?;
-    let Query(query) =
-        query.map_err(|rejection| refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidName, rejection.body_text()))?;
-    Ok((room, JoinQuery::parse(query)?, require_upgrade(upgrade)?))
+    let Query(query) = query
+        .map_err(|rejection| Refusal::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidName, rejection.body_text()))?;
+    Ok((room, JoinQuery::parse(query)?))
 }
 
 async fn join(
@@ -85,14 +82,19 @@ async fn join(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
     State(app): State<AppState>,
     token: Token,
+    version: Version,
     upgrade: Upgrade,
 ) -> Response {
-    let (room, query, upgrade) = match check(&room, query, upgrade) {
+    let (room, query) = match check(&room, query) {
         Ok(checked) => checked,
+        Err(refusal) => return refusal.respond(version, upgrade),
+    };
+    let upgrade = match require_upgrade(upgrade) {
+        Ok(upgrade) => upgrade,
         Err(refusal) => return refusal,
     };
-    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Room(room.clone())) {
-        return refusal;
+    if let Err(refusal) = auth::authorize(app.auth.as_ref(), &token, Scope::Room(room.clone())) {
+        return refusal.respond(version, Ok(upgrade));
     }
     let card = MemberCard {
         id: ClientId::random(),
@@ -125,7 +127,12 @@ async fn join(
         farewell: Some(Message::Text(RoomEvent::Leave { id: card.id }.to_json().into())),
         card: card.clone(),
     };
-    membership::accept(&app, upgrade, entry, |membership| RoomMember { membership, room, card }).await
+    membership::accept(&app, version, upgrade, entry, |membership| RoomMember {
+        membership,
+        room,
+        card,
+    })
+    .await
 }
 
 struct RoomMember {
@@ -153,5 +160,10 @@ impl Handler for RoomMember {
 
     async fn on_end(&mut self) {
         self.membership.leave().await;
+    }
+
+    /// Room errors are typed events.
+    fn rate_limited(&self, _message: &Frame, limit: RateLimit) -> Message {
+        error_message(&EventError::new(ErrorCode::RateLimited, rate_limited_message(limit)))
     }
 }

@@ -14,22 +14,28 @@ use crate::hub::{Roster, SendError};
 use crate::membership::{self, Entry, Membership};
 use crate::protocol::rooms::MemberCard;
 use crate::protocol::signaling::{Signal, SignalEvent, unknown_peer};
-use crate::protocol::{ClientId, EventError, Frame};
+use crate::protocol::{ClientId, ErrorCode, EventError, Frame, Version};
 use crate::rooms::room_name;
-use crate::session::{Handler, Upgrade, error_message, require_upgrade};
+use crate::session::{Handler, RateLimit, Upgrade, error_message, rate_limited_message, require_upgrade};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/ws/signal/{room}", get(join))
 }
 
-async fn join(Path(room): Path<String>, State(app): State<AppState>, token: Token, upgrade: Upgrade) -> Response {
+async fn join(
+    Path(room): Path<String>,
+    State(app): State<AppState>,
+    token: Token,
+    version: Version,
+    upgrade: Upgrade,
+) -> Response {
     let room = match room_name(&room) {
         Ok(room) => room,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.respond(version, upgrade),
     };
-    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Signal(room.clone())) {
-        return refusal;
+    if let Err(refusal) = auth::authorize(app.auth.as_ref(), &token, Scope::Signal(room.clone())) {
+        return refusal.respond(version, upgrade);
     }
     let upgrade = match require_upgrade(upgrade) {
         Ok(upgrade) => upgrade,
@@ -48,7 +54,7 @@ async fn join(Path(room): Path<String>, State(app): State<AppState>, token: Toke
         notice: Some(Message::Text(SignalEvent::PeerJoined { id }.to_json().into())),
         farewell: Some(Message::Text(SignalEvent::PeerLeft { id }.to_json().into())),
     };
-    membership::accept(&app, upgrade, entry, |membership| SignalPeer { membership }).await
+    membership::accept(&app, version, upgrade, entry, |membership| SignalPeer { membership }).await
 }
 
 struct SignalPeer {
@@ -76,5 +82,10 @@ impl Handler for SignalPeer {
 
     async fn on_end(&mut self) {
         self.membership.leave().await;
+    }
+
+    /// Signaling errors are typed events.
+    fn rate_limited(&self, _message: &Frame, limit: RateLimit) -> Message {
+        error_message(&EventError::new(ErrorCode::RateLimited, rate_limited_message(limit)))
     }
 }

@@ -21,16 +21,17 @@ use qrcode::render::svg;
 use qrcode::{Color, QrCode};
 use serde::Serialize;
 
-use crate::auth::{self, Scope, Token};
+use crate::auth::Token;
 use crate::backplane::Unavailable;
 use crate::config::PublicUrl;
 use crate::hub::SendError;
 use crate::listener::OverTls;
 use crate::metrics::METRICS;
+use crate::protocol::Version;
 use crate::protocol::pairing::PairingCode;
 use crate::protocol::{DeviceId, ErrorCode, Role};
 use crate::session::Upgrade;
-use crate::session::refusal::{Refusal, Version};
+use crate::session::refusal::Refusal;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -66,13 +67,10 @@ async fn issue(
     Extension(OverTls(over_tls)): Extension<OverTls>,
     headers: HeaderMap,
 ) -> Response {
-    let device = match super::device_id(&uuid) {
+    let device = match super::checked(&app, &uuid, &token, Role::Display) {
         Ok(device) => device,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_http(),
     };
-    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Side(device, Role::Display)) {
-        return refusal;
-    }
     match app.hub.pairing_code(device, app.code_policy.ttl).await {
         Ok(issued) => Json(CodeBody {
             code: issued.code,
@@ -273,7 +271,7 @@ async fn join(
     upgrade: Upgrade,
 ) -> Response {
     match resolve(&app, &code, client).await {
-        Ok((_, device)) => super::connect_controller(app, device, upgrade).await,
+        Ok((_, device)) => super::connect_controller(app, device, version, upgrade).await,
         Err(refusal) => refusal.respond(version, upgrade),
     }
 }

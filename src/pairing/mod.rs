@@ -1,12 +1,18 @@
-//! Seed-000 device pairing: a display (Unity headset) and a controller (Android phone)
-//! that share a UUID. The controller sends a difficulty; the display receives a random
-//! draw of quizzes and an action; the controller is told whether it arrived.
+//! Device pairing: a display (Unity headset) and a controller (Android phone) that share
+//! a UUID. The controller sends a difficulty; the display receives a random draw of
+//! quizzes and an action; the controller is told whether it arrived. Relay data goes
+//! both ways. Each connection speaks the version it asked for: v1 (the seed's, frozen)
+//! or v2 (`pairlink.v2`), and the hub writes what reaches it in that version.
 //!
 //! Rules that live here: the display connects first; each side is registered *before*
 //! its 101 response goes out, so a peer told "connected" by its client is already
-//! reachable; one connection per role and UUID, the newer replacing the older.
+//! reachable; one connection per role and UUID, the newer replacing the older; a v2
+//! client's first message is its welcome.
 
 pub mod codes;
+mod controller;
+mod display;
+mod speaker;
 
 use std::sync::Arc;
 
@@ -16,22 +22,22 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use tokio::time::Instant;
 
 use crate::address::{Generation, Peer};
 use crate::auth::{self, Scope, Token};
 use crate::backplane::Wait;
-use crate::catalog::SharedCatalog;
 use crate::hub::{Hub, SendError};
-use crate::metrics::{Kind, METRICS};
-use crate::protocol::pairing::{DifficultyRequest, QUEUED, RECEIVED};
+use crate::metrics::Kind;
 use crate::protocol::parcel::Parcel;
-use crate::protocol::{DeviceId, ErrorCode, ErrorReply, Frame, Role, Version};
+use crate::protocol::v2::{self, RequestId, Welcome};
+use crate::protocol::{DeviceId, ErrorCode, Frame, Role, Version};
 use crate::session::outbox::Outbox;
-use crate::session::{Handler, Upgrade, error_message, refuse, refuse_unavailable, require_upgrade};
+use crate::session::refusal::Refusal;
+use crate::session::{Handler, Upgrade, require_upgrade};
 use crate::state::AppState;
-
-use crate::held::{self, HeldDraws, NotHeld, Outcome};
+use controller::ControllerHandler;
+use display::DisplayHandler;
+use speaker::{Failure, Speaker};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -41,28 +47,30 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /ws/difficulty/unity/{uuid}`: the display.
-async fn display(Path(uuid): Path<String>, State(app): State<AppState>, token: Token, upgrade: Upgrade) -> Response {
-    let device = match device_id(&uuid) {
+async fn display(
+    Path(uuid): Path<String>,
+    State(app): State<AppState>,
+    token: Token,
+    version: Version,
+    upgrade: Upgrade,
+) -> Response {
+    let device = match checked(&app, &uuid, &token, Role::Display) {
         Ok(device) => device,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.respond(version, upgrade),
     };
-    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Side(device, Role::Display)) {
-        return refusal;
-    }
     let upgrade = match require_upgrade(upgrade) {
         Ok(upgrade) => upgrade,
         Err(refusal) => return refusal,
     };
     // With held delivery, the held draws go out first: no controller message may
     // overtake them, so the queues stay locked until they are handed over.
-    let held = app.held.clone();
-    let release = match &held {
+    let release = match &app.held {
         Some(held) => Some(held.lock(device).await),
         None => None,
     };
     let hub = app.hub.clone();
-    let response = accept(app, upgrade, Peer::display(device), |registration| DisplayHandler {
-        registration,
+    let response = accept(app, version, upgrade, Peer::display(device), |registration| {
+        DisplayHandler::new(registration)
     })
     .await;
     if let Some(release) = release {
@@ -76,53 +84,50 @@ async fn display(Path(uuid): Path<String>, State(app): State<AppState>, token: T
 }
 
 /// `GET /ws/difficulty/android/{uuid}`: the controller, accepted only while its display is connected.
-async fn controller(Path(uuid): Path<String>, State(app): State<AppState>, token: Token, upgrade: Upgrade) -> Response {
-    let device = match device_id(&uuid) {
-        Ok(device) => device,
-        Err(refusal) => return refusal,
-    };
-    if let Err(refusal) = auth::require(app.auth.as_ref(), &token, Scope::Side(device, Role::Controller)) {
-        return refusal;
+async fn controller(
+    Path(uuid): Path<String>,
+    State(app): State<AppState>,
+    token: Token,
+    version: Version,
+    upgrade: Upgrade,
+) -> Response {
+    match checked(&app, &uuid, &token, Role::Controller) {
+        Ok(device) => connect_controller(app, device, version, upgrade).await,
+        Err(refusal) => refusal.respond(version, upgrade),
     }
-    connect_controller(app, device, upgrade).await
+}
+
+/// The URL's UUID and the token, in the order a client fixes them.
+fn checked(app: &AppState, uuid: &str, token: &Token, role: Role) -> Result<DeviceId, Refusal> {
+    let device: DeviceId = uuid.parse().map_err(Refusal::from)?;
+    auth::authorize(app.auth.as_ref(), token, Scope::Side(device, role))?;
+    Ok(device)
 }
 
 /// Accepts the controller of `device` while its display is connected (also used by
 /// `/ws/join/{code}`).
-async fn connect_controller(app: AppState, device: DeviceId, upgrade: Upgrade) -> Response {
+async fn connect_controller(app: AppState, device: DeviceId, version: Version, upgrade: Upgrade) -> Response {
     let online = match app.hub.is_online(Peer::display(device)).await {
         Ok(online) => online,
-        Err(unavailable) => return refuse_unavailable(&unavailable),
+        Err(unavailable) => return Refusal::from(&unavailable).respond(version, upgrade),
     };
     if !online {
-        return refuse(
+        let refusal = Refusal::new(
             StatusCode::BAD_REQUEST,
             ErrorCode::DisplayOffline,
-            "no display is connected for this UUID; connect the display first".to_owned(),
+            "no display is connected for this UUID; connect the display first",
         );
+        return refusal.respond(version, upgrade);
     }
     let upgrade = match require_upgrade(upgrade) {
         Ok(upgrade) => upgrade,
         Err(refusal) => return refusal,
     };
-    let catalog = app.catalog.clone();
-    let held = app.held.clone();
-    accept(app, upgrade, Peer::controller(device), |registration| {
-        ControllerHandler {
-            registration,
-            catalog,
-            held,
-        }
+    let (catalog, held) = (app.catalog.clone(), app.held.clone());
+    accept(app, version, upgrade, Peer::controller(device), |registration| {
+        ControllerHandler::new(registration, catalog, held)
     })
     .await
-}
-
-/// The `{uuid}` of a pairing URL, or the HTTP 400 that refuses it.
-#[allow(clippy::result_large_err)]
-fn device_id(uuid: &str) -> Result<DeviceId, Response> {
-    uuid.parse().map_err(|err: crate::protocol::InvalidDeviceId| {
-        refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidUuid, err.to_string())
-    })
 }
 
 /// A connection's hold on its pairing address, released when the connection ends:
@@ -132,8 +137,10 @@ struct Registration {
     peer: Peer,
     generation: Generation,
     hub: Arc<Hub>,
-    /// This connection's own queue, for answers that arrive later (held messages expiring).
+    /// This connection's own queue, for answers that arrive later (held draws expiring).
     outbox: Outbox,
+    /// How this connection's answers are written.
+    speaker: Speaker,
     released: bool,
 }
 
@@ -141,6 +148,30 @@ impl Registration {
     async fn release(&mut self) {
         self.hub.detach(self.peer, self.generation).await;
         self.released = true;
+    }
+
+    /// Relays `data` to the other side of the pair, without waiting for the write: the
+    /// sender is answered only when it could not be relayed.
+    async fn relay(&self, data: Frame, json: bool, id: Option<RequestId>) -> Option<Message> {
+        let to = self.peer.counterpart();
+        let parcel = Parcel::Relay { data, json };
+        let err = self.hub.deliver(to, parcel, Wait::Queued).await.err()?;
+        let (code, who) = match to.role {
+            Role::Controller => (ErrorCode::ControllerOffline, "controller"),
+            Role::Display => (ErrorCode::DisplayOffline, "display"),
+        };
+        let failure = match err {
+            SendError::Unavailable => Failure::broker_unavailable(),
+            SendError::SlowConsumer => Failure::new(
+                code,
+                format!("the {who} was not reading and has been disconnected; the message was dropped"),
+            ),
+            SendError::Offline => Failure::new(
+                code,
+                format!("no {who} is connected for this UUID; the message was dropped"),
+            ),
+        };
+        Some(self.speaker.error(failure, id))
     }
 }
 
@@ -153,10 +184,18 @@ impl Drop for Registration {
     }
 }
 
-/// Takes a connection slot, registers `peer`, answers the upgrade, and runs the
-/// connection once upgraded.
+/// The part of a text frame `part` is, sharing its bytes.
+fn sub_text(whole: &Utf8Bytes, part: &str) -> Utf8Bytes {
+    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+    let bytes = axum::body::Bytes::from(whole.clone()).slice(start..start + part.len());
+    Utf8Bytes::try_from(bytes).unwrap_or_else(|_| Utf8Bytes::from(part))
+}
+
+/// Takes a connection slot, registers `peer`, queues a v2 client's welcome ahead of
+/// anything routed to it since, answers the upgrade, and runs the connection.
 async fn accept<H: Handler + 'static>(
     app: AppState,
+    version: Version,
     upgrade: WebSocketUpgrade,
     peer: Peer,
     handler: impl FnOnce(Registration) -> H,
@@ -167,132 +206,44 @@ async fn accept<H: Handler + 'static>(
     };
     let admission = match app.sessions.admit(kind) {
         Ok(admission) => admission,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.respond(version, Ok(upgrade)),
     };
-    let (outbox, inbox) = app.sessions.outbox();
+    let (outbox, reader) = app.sessions.outbox();
     // Registered before the 101 goes out: see the module comment.
-    let generation = match app.hub.attach(peer, outbox.clone(), Version::V1).await {
+    let generation = match app.hub.attach(peer, outbox.clone(), version).await {
         Ok(generation) => generation,
-        Err(unavailable) => return refuse_unavailable(&unavailable),
+        Err(unavailable) => return Refusal::from(&unavailable).respond(version, Ok(upgrade)),
     };
+    if version == Version::V2 {
+        // Asked once registered: a counterpart arriving meanwhile is then told of this
+        // connection, or seen here.
+        let peer_online = app.hub.is_online(peer.counterpart()).await.unwrap_or(false);
+        let _ = outbox.push_front(Message::Text(welcome(&app, peer, peer_online).into()));
+    }
     let registration = Registration {
         peer,
         generation,
         hub: app.hub.clone(),
         outbox,
+        speaker: Speaker(version),
         released: false,
     };
     admission.subject(&peer.device);
-    admission.upgrade(upgrade, inbox, handler(registration))
+    admission.upgrade(version, upgrade, reader, handler(registration))
 }
 
-/// The display receives draws; what it sends goes on, unchanged, to its controller
-/// (results and game state back to the phone). The seed ignored it; seed displays send
-/// nothing, so they see no change.
-struct DisplayHandler {
-    registration: Registration,
-}
-
-impl Handler for DisplayHandler {
-    async fn on_message(&mut self, message: Frame) -> Option<Message> {
-        let controller = Peer::controller(self.registration.peer.device);
-        let relay = Parcel::Relay {
-            data: message,
-            json: false,
-        };
-        // Queued without waiting for the write: the display is told only of failure.
-        match self.registration.hub.deliver(controller, relay, Wait::Queued).await {
-            Ok(()) => None,
-            Err(SendError::Unavailable) => Some(error_message(&ErrorReply::broker_unavailable())),
-            Err(err) => {
-                let message = match err {
-                    SendError::SlowConsumer => {
-                        "the controller was not reading and has been disconnected; the message was dropped"
-                    }
-                    _ => "no controller is connected for this UUID; the message was dropped",
-                };
-                Some(error_message(&ErrorReply::new(ErrorCode::ControllerOffline, message)))
-            }
-        }
-    }
-
-    async fn on_end(&mut self) {
-        self.registration.release().await;
-    }
-}
-
-/// Turns each difficulty into a draw for the display and an answer for the controller.
-struct ControllerHandler {
-    registration: Registration,
-    catalog: SharedCatalog,
-    held: Option<HeldDraws>,
-}
-
-impl Handler for ControllerHandler {
-    async fn on_message(&mut self, message: Frame) -> Option<Message> {
-        // Binary frames are read as JSON too: the seed's ReadJSON accepted either kind.
-        let started = Instant::now();
-        let reply = match self.deliver(message.as_bytes()).await {
-            Ok(outcome) => {
-                METRICS.observe_draw(started.elapsed());
-                match outcome {
-                    Outcome::Delivered => Utf8Bytes::from_static(RECEIVED),
-                    Outcome::Held => Utf8Bytes::from_static(QUEUED),
-                }
-            }
-            Err(error) => return Some(error_message(&error)),
-        };
-        Some(Message::Text(reply))
-    }
-
-    async fn on_end(&mut self) {
-        self.registration.release().await;
-    }
-}
-
-impl ControllerHandler {
-    async fn deliver(&self, bytes: &[u8]) -> Result<Outcome, ErrorReply> {
-        let request = DifficultyRequest::parse(bytes).map_err(|err| ErrorReply::new(err.code(), err.to_string()))?;
-        let draw = self.catalog.draw(request.difficulty).ok_or_else(|| {
-            ErrorReply::new(
-                ErrorCode::NoContent,
-                format!("no quiz or no action has difficulty {}", request.difficulty),
-            )
-        })?;
-        let to_display = Parcel::Draw {
-            draw,
-            difficulty: request.difficulty,
-            held_since_ms: None,
-        };
-        let device = self.registration.peer.device;
-        if let Some(held) = &self.held {
-            let expired: held::Expiry = Box::new(|why| error_message(&ErrorReply::new(ErrorCode::Expired, why)));
-            return held
-                .send_or_hold(device, to_display, &self.registration.outbox, expired)
-                .await
-                .map_err(|refused| match refused {
-                    NotHeld::Unreachable(err) => display_unreachable(err),
-                    NotHeld::QueueFull(held) => ErrorReply::new(
-                        ErrorCode::QueueFull,
-                        format!("the display is offline and {held} messages are already held for it"),
-                    ),
-                });
-        }
-        self.registration
-            .hub
-            .deliver(Peer::display(device), to_display, Wait::Written)
-            .await
-            .map(|()| Outcome::Delivered)
-            .map_err(display_unreachable)
-    }
-}
-
-/// The controller's answer when its draw could not reach the display.
-fn display_unreachable(err: SendError) -> ErrorReply {
-    let message = match err {
-        SendError::Offline => "the display for this UUID is not connected",
-        SendError::SlowConsumer => "the display was not reading and has been disconnected",
-        SendError::Unavailable => return ErrorReply::broker_unavailable(),
+/// A v2 client's welcome: who it is, whether its counterpart is there, and the limits
+/// it must keep to.
+fn welcome(app: &AppState, peer: Peer, peer_online: bool) -> String {
+    let limits = app.sessions.limits();
+    let welcome = Welcome {
+        role: peer.role,
+        uuid: peer.device,
+        peer: peer_online,
+        idle_timeout_ms: v2::millis(limits.idle_timeout),
+        max_message_bytes: limits.max_message_bytes as u64,
+        rate_limit: limits.rate_limit.map(Into::into),
+        hold_ms: app.held.as_ref().map(|held| v2::millis(held.policy().hold_for)),
     };
-    ErrorReply::new(ErrorCode::DisplayOffline, message)
+    serde_json::to_string(&welcome).expect("a welcome serialises")
 }

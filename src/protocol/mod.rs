@@ -19,10 +19,13 @@ use uuid::Uuid;
 
 /// The version of the pairing protocol a connection speaks: v1 (the seed's, frozen), or
 /// v2 when the client offered the `pairlink.v2` subprotocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Version {
+    /// No `pairlink.v2` among the offered subprotocols.
+    #[default]
     V1,
+    /// `pairlink.v2` was offered.
     V2,
 }
 

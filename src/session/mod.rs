@@ -28,29 +28,20 @@ use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::{Instrument, Span};
 
-use crate::backplane::Unavailable;
 use crate::metrics::{ConnectionMetrics, Kind, METRICS};
 use crate::protocol::close::{self, Close};
-use crate::protocol::{ErrorCode, ErrorReply, Frame, WireError};
+use crate::protocol::{ErrorCode, ErrorReply, Frame, Version, WireError};
 use crate::telemetry;
 use keepalive::{Keepalive, Tick};
 pub use limits::{Limits, RateLimit};
 use outbox::{OutboxReader, Outgoing};
+use refusal::Refusal;
 
 /// An error for the client, counted in `pairlink_errors_total`: every error answer that
 /// pairlink sends on a WebSocket is made here.
 pub fn error_message(error: &impl WireError) -> Message {
     METRICS.error(error.code());
     Message::Text(error.to_json().into())
-}
-
-/// HTTP 503 before an upgrade: the node cannot register connections without Redis.
-pub fn refuse_unavailable(unavailable: &Unavailable) -> Response {
-    refuse(
-        StatusCode::SERVICE_UNAVAILABLE,
-        ErrorCode::BrokerUnavailable,
-        format!("{unavailable}; retry shortly"),
-    )
 }
 
 /// The close frame for `close`.
@@ -98,10 +89,11 @@ impl Sessions {
         &self.0.limits
     }
 
-    /// Takes a connection slot before an upgrade is answered; HTTP 503 when none is free.
+    /// Takes a connection slot before an upgrade is answered; `server_full` (503) when
+    /// none is free.
     /// The connection is counted as open from here, and gets its log span.
     #[allow(clippy::result_large_err)]
-    pub fn admit(&self, kind: Kind) -> Result<Admission, Response> {
+    pub fn admit(&self, kind: Kind) -> Result<Admission, Refusal> {
         match self.0.slots.clone().try_acquire_owned() {
             Ok(permit) => {
                 METRICS.connection(kind).open.inc();
@@ -126,11 +118,7 @@ impl Sessions {
                     max = self.0.limits.max_connections,
                     "refusing a WebSocket: --max-connections reached"
                 );
-                Err(refuse(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorCode::ServerFull,
-                    "the server is at its connection limit; retry later".to_owned(),
-                ))
+                Err(Refusal::server_full())
             }
         }
     }
@@ -221,10 +209,17 @@ impl Admission {
 
     /// Answers `upgrade` with the shared limits and, once upgraded, runs the connection
     /// with `handler`. If the upgrade never completes, the handler is dropped unused.
-    pub fn upgrade<H: Handler + 'static>(self, upgrade: WebSocketUpgrade, inbox: OutboxReader, handler: H) -> Response {
+    /// A v2 client is answered with the `pairlink.v2` subprotocol it offered.
+    pub fn upgrade<H: Handler + 'static>(
+        self,
+        version: Version,
+        upgrade: WebSocketUpgrade,
+        inbox: OutboxReader,
+        handler: H,
+    ) -> Response {
         let span = self.span.clone();
         let limits = self.sessions.0.limits;
-        upgrade
+        refusal::select(version, upgrade)
             .read_buffer_size(READ_BUFFER_BYTES)
             .write_buffer_size(WRITE_BUFFER_BYTES)
             .max_write_buffer_size(WRITE_BUFFER_BYTES + 2 * limits.max_message_bytes)
@@ -246,6 +241,18 @@ pub trait Handler: Send {
     /// finished: a client that has seen its close acknowledged can rely on the server
     /// having already let go of it (e.g. a display's UUID is free again).
     fn on_end(&mut self) -> impl Future<Output = ()> + Send;
+
+    /// The answer to `message`, dropped for going beyond `--rate-limit`, in this
+    /// endpoint's own error shape (v1's `{"status":"error"}` unless it says otherwise).
+    fn rate_limited(&self, message: &Frame, limit: RateLimit) -> Message {
+        let _ = message;
+        error_message(&ErrorReply::new(ErrorCode::RateLimited, rate_limited_message(limit)))
+    }
+}
+
+/// What a client is told of a message dropped for going beyond `limit`.
+pub fn rate_limited_message(limit: RateLimit) -> String {
+    format!("too many messages (limit {limit} per second, rate/burst); this one was dropped")
 }
 
 /// How a connection ended.
@@ -333,8 +340,9 @@ fn run(
                         Some(Ok(Message::Close(_))) => break End::ClosedByClient,
                     };
                     counts.received.inc();
-                    let reply = if rate_limiter.as_ref().is_some_and(|limiter| limiter.check().is_err()) {
-                        Some(rate_limited(limits.rate_limit))
+                    let limited = rate_limiter.as_ref().is_some_and(|limiter| limiter.check().is_err());
+                    let reply = if let (true, Some(limit)) = (limited, limits.rate_limit) {
+                        Some(handler.rate_limited(&message, limit))
                     } else {
                         // Boxed so that the handler's state does not enlarge every idle
                         // connection; one small allocation per message.
@@ -357,15 +365,6 @@ fn run(
         tracing::debug!("disconnected");
         drop(admission);
     }
-}
-
-fn rate_limited(limit: Option<RateLimit>) -> Message {
-    let limit = limit.map(|l| l.to_string()).unwrap_or_default();
-    let reply = ErrorReply::new(
-        ErrorCode::RateLimited,
-        format!("too many messages (limit {limit} per second, rate/burst); this one was dropped"),
-    );
-    error_message(&reply)
 }
 
 async fn send(socket: &mut WebSocket, message: Message, timeout: Duration) -> Result<(), ()> {

@@ -127,6 +127,20 @@ impl Outbox {
         Ok(())
     }
 
+    /// Queues a message ahead of everything already queued, whatever the capacity: a
+    /// connection's first message (a welcome) written once its connection is registered,
+    /// so that nothing routed to it meanwhile can come first.
+    pub fn push_front(&self, message: Message) -> Result<(), PushError> {
+        let mut state = self.0.lock();
+        if !state.open {
+            return Err(PushError::Closed);
+        }
+        state.queue.push_front((message, None));
+        drop(state);
+        self.0.ready.notify_one();
+        Ok(())
+    }
+
     /// Delivers a message: queues it, waiting up to `patience` for room if the queue is
     /// full, then waits until the connection has flushed it to the client's socket.
     ///

@@ -1,6 +1,6 @@
 //! Which protocol a client asked for, and how a connection is refused.
 //!
-//! A client offers v2 with the subprotocol `pairlink.v2` ([`Version`]). v1 refuses a
+//! A client offers v2 with the subprotocol `pairlink.v2` ([`offered`]). v1 refuses a
 //! connection with an HTTP status and a JSON body before the upgrade; many WebSocket
 //! libraries (browsers, `ClientWebSocket`, NativeWebSocket) cannot read either, so a v2
 //! client whose handshake is valid is upgraded instead, told the error in-band and closed
@@ -19,46 +19,36 @@ use super::{Upgrade, refuse};
 use crate::backplane::Unavailable;
 use crate::metrics::METRICS;
 use crate::protocol::v2::{ErrorEvent, SUBPROTOCOL};
-use crate::protocol::{ErrorCode, InvalidDeviceId};
+use crate::protocol::{ErrorCode, InvalidDeviceId, Version};
 
-/// The protocol version a client asked for in its handshake.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Version {
-    /// No `pairlink.v2` among the offered subprotocols: v1, byte for byte.
-    #[default]
-    V1,
-    /// `pairlink.v2` was offered.
-    V2,
+/// What a handshake's headers ask for: v2 when one of the `Sec-WebSocket-Protocol`
+/// tokens, over every line of that header, is exactly `pairlink.v2` (tokens are
+/// case-sensitive, RFC 6455 section 4.1); v1 otherwise, byte for byte.
+pub fn offered(headers: &HeaderMap) -> Version {
+    let v2 = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .flat_map(|line| line.as_bytes().split(|&b| b == b','))
+        .any(|token| token.trim_ascii() == SUBPROTOCOL.as_bytes());
+    if v2 { Version::V2 } else { Version::V1 }
 }
 
-impl Version {
-    /// What `headers` ask for: v2 when one of the `Sec-WebSocket-Protocol` tokens, over
-    /// every line of that header, is exactly `pairlink.v2` (tokens are case-sensitive,
-    /// RFC 6455 section 4.1).
-    pub fn offered(headers: &HeaderMap) -> Self {
-        let v2 = headers
-            .get_all(header::SEC_WEBSOCKET_PROTOCOL)
-            .iter()
-            .flat_map(|line| line.as_bytes().split(|&b| b == b','))
-            .any(|token| token.trim_ascii() == SUBPROTOCOL.as_bytes());
-        if v2 { Version::V2 } else { Version::V1 }
-    }
-
-    /// The upgrade answering with this version: a v2 client is told
-    /// `Sec-WebSocket-Protocol: pairlink.v2`, a v1 client gets no subprotocol.
-    pub fn select(self, upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
-        match self {
-            Version::V1 => upgrade,
-            Version::V2 => upgrade.protocols([SUBPROTOCOL]),
-        }
+/// The upgrade answering with `version`: a v2 client is told
+/// `Sec-WebSocket-Protocol: pairlink.v2` (a browser drops a connection whose offered
+/// subprotocol is not answered), a v1 client gets no subprotocol.
+pub fn select(version: Version, upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
+    match version {
+        Version::V1 => upgrade,
+        Version::V2 => upgrade.protocols([SUBPROTOCOL]),
     }
 }
 
+/// The version a request asks for, as a handler's extractor.
 impl<S: Send + Sync> FromRequestParts<S> for Version {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Version::offered(&parts.headers))
+        Ok(offered(&parts.headers))
     }
 }
 
@@ -136,8 +126,7 @@ impl Refusal {
         let mut error = ErrorEvent::new(self.code, self.message);
         error.retry_after = self.retry_after;
         let text = Message::Text(serde_json::to_string(&error).expect("an error event serialises").into());
-        Version::V2
-            .select(upgrade)
+        select(Version::V2, upgrade)
             .on_failed_upgrade(|err| tracing::debug!(%err, "upgrade of a refused connection failed"))
             .on_upgrade(move |socket| refuse_in_band(socket, text, close))
     }
@@ -187,7 +176,7 @@ mod tests {
         for line in lines {
             headers.append(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(line));
         }
-        Version::offered(&headers)
+        super::offered(&headers)
     }
 
     #[test]

@@ -479,6 +479,26 @@ async fn a_killed_node_is_forgotten_within_three_heartbeats() {
     assert_eq!(next_of_type(&mut survivor, "leave").await["type"], "leave");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_v2_side_hears_that_its_counterpart_went_with_a_killed_node() {
+    let mut cluster = Cluster::start(2, &["--heartbeat-interval", "300ms"]).await;
+    let display_url = cluster.url(0, &format!("/ws/difficulty/unity/{UUID}"));
+    let mut display = crate::v2_client::connect_v2(&display_url).await;
+    assert_eq!(next_json(&mut display).await["type"], "welcome");
+    let controller_url = cluster.url(1, &format!("/ws/difficulty/android/{UUID}"));
+    let mut controller = crate::v2_client::connect_v2(&controller_url).await;
+    assert_eq!(next_json(&mut controller).await["peer"], true);
+    assert_eq!(next_json(&mut display).await["connected"], true);
+
+    cluster.take(0).kill().await;
+    let gone = next_json(&mut controller).await;
+    assert_eq!(
+        gone,
+        serde_json::json!({"type":"peer","role":"display","connected":false}),
+        "told once the janitor found the node dead"
+    );
+}
+
 /// Whether a controller on `node` is let in for `UUID` (its display counts as connected).
 async fn display_counts(cluster: &Cluster, node: usize) -> bool {
     connect(&cluster.url(node, &format!("/ws/difficulty/android/{UUID}")))
@@ -572,6 +592,10 @@ async fn nodes_fail_clearly_without_redis_and_recover_when_it_returns() {
     );
     let (status, body) = refusal(&cluster.url(1, &format!("/ws/difficulty/android/{UUID}"))).await;
     assert_eq!((status, body["code"].as_str()), (503, Some("broker_unavailable")));
+    // A v2 client learns it in-band: close 4503.
+    let mut v2 = crate::v2_client::connect_v2(&cluster.url(1, &format!("/ws/difficulty/android/{UUID}"))).await;
+    assert_eq!(next_json(&mut v2).await["code"], "broker_unavailable");
+    assert_eq!(u16::from(next_close(&mut v2).await.code), 4503);
     // A connected display's code cannot be issued either: unavailable, not offline.
     let reply = http_to(cluster.node(0).addr, "POST", &format!("/api/pairings/{UUID}/code")).await;
     assert_eq!(

@@ -285,8 +285,12 @@ pub async fn next_text(ws: &mut Ws) -> String {
     }
 }
 
+/// The next text message as JSON, checked against docs/asyncapi.yaml when it is one of
+/// pairlink's own messages (see [`crate::schema::assert_sent`]).
 pub async fn next_json(ws: &mut Ws) -> serde_json::Value {
-    serde_json::from_str(&next_text(ws).await).expect("JSON")
+    let value = serde_json::from_str(&next_text(ws).await).expect("JSON");
+    crate::schema::assert_sent(&value);
+    value
 }
 
 /// Waits for the server's close frame and returns it.

@@ -12,8 +12,9 @@ use axum::response::Response;
 use axum::routing::get;
 use pairlink::db::Backend;
 use pairlink::protocol::ErrorCode;
+use pairlink::protocol::Version;
 use pairlink::session::Upgrade;
-use pairlink::session::refusal::{Refusal, Version};
+use pairlink::session::refusal::{self, Refusal};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -39,12 +40,10 @@ async fn small_server() -> SocketAddr {
         refusal.respond(version, upgrade)
     }
     async fn accepting(version: Version, upgrade: Upgrade) -> Response {
-        version
-            .select(upgrade.unwrap())
-            .on_upgrade(move |mut socket| async move {
-                let text = format!("{version:?}");
-                let _ = socket.send(axum::extract::ws::Message::Text(text.into())).await;
-            })
+        refusal::select(version, upgrade.unwrap()).on_upgrade(move |mut socket| async move {
+            let text = format!("{version:?}");
+            let _ = socket.send(axum::extract::ws::Message::Text(text.into())).await;
+        })
     }
     let router = Router::new()
         .route("/refuse/{status}", get(refusing))

@@ -86,6 +86,60 @@ pub fn assert_message(name: &str, message: &Value) {
     panic!("{message} is not a valid {name}:\n{}", reasons.join("\n"));
 }
 
+/// The payloads of every message pairlink sends on any endpoint (the `send` operations).
+static SENT: LazyLock<Vec<(String, Value)>> = LazyLock::new(|| {
+    let mut sent = Vec::new();
+    for operation in DOCUMENT["operations"].as_object().expect("operations").values() {
+        if operation["action"] != "send" {
+            continue;
+        }
+        for message in operation["messages"].as_array().into_iter().flatten() {
+            let message = inline(message);
+            let name = message["name"].as_str().unwrap_or_default().to_owned();
+            sent.push((name, inline(&message["payload"])));
+        }
+    }
+    sent
+});
+
+/// The value a payload schema fixes for `field`, if it fixes one.
+fn fixed(schema: &Value, field: &str) -> Option<Value> {
+    let property = &schema["properties"][field];
+    property.get("const").cloned().or_else(|| {
+        property["enum"]
+            .as_array()
+            .filter(|values| values.len() == 1)
+            .map(|values| values[0].clone())
+    })
+}
+
+/// Fails unless `message`, received on any endpoint, is valid for a message pairlink
+/// sends with the same `type` (typed events: v2, rooms, signaling) or `status` (v1's
+/// answers). Anything else is relayed data, whose shape is the sender's. Every test's
+/// `next_json` goes through here.
+pub fn assert_sent(message: &Value) {
+    for field in ["type", "status"] {
+        let Some(value) = message.get(field) else { continue };
+        let candidates: Vec<&(String, Value)> = SENT
+            .iter()
+            .filter(|(_, schema)| fixed(schema, field).as_ref() == Some(value))
+            .collect();
+        if candidates.is_empty() {
+            return;
+        }
+        let reasons: Vec<String> = candidates
+            .iter()
+            .filter_map(|(name, schema)| violations(schema, message).map(|reason| format!("{name}: {reason}")))
+            .collect();
+        assert!(
+            reasons.len() < candidates.len(),
+            "{message} breaks docs/asyncapi.yaml:\n{}",
+            reasons.join("\n")
+        );
+        return;
+    }
+}
+
 /// Whether `message` would pass [`assert_message`].
 fn is_valid(name: &str, message: &Value) -> bool {
     schemas(name)
@@ -277,4 +331,20 @@ async fn the_server_serves_the_document() {
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), Some("application/yaml"));
     assert_eq!(reply.body, include_str!("../../docs/asyncapi.yaml"));
+}
+
+#[test]
+fn what_every_test_receives_is_checked_by_type_or_status() {
+    let breaks = |message: Value| std::panic::catch_unwind(|| assert_sent(&message)).is_err();
+    assert!(
+        breaks(json!({"type":"welcome","role":"display"})),
+        "a welcome without its fields"
+    );
+    assert!(breaks(json!({"type":"peer","role":"display","connected":"yes"})));
+    assert!(breaks(json!({"status":"error","code":"not_a_code","message":"x"})));
+    assert!(breaks(json!({"type":"message","room":"r","seq":"1"})));
+    assert!(!breaks(json!({"type":"peer","role":"controller","connected":true})));
+    assert!(!breaks(json!({"status":"received"})));
+    // Relayed data is the sender's: anything without pairlink's own type goes.
+    assert!(!breaks(json!({"score":120,"level":[1,2]})));
 }

@@ -94,6 +94,16 @@ impl ErrorEvent {
     }
 }
 
+impl crate::protocol::WireError for ErrorEvent {
+    fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an error event serialises")
+    }
+}
+
 /// `{"type":"draw",…}`: what a v2 display receives for a difficulty.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename = "draw")]
