@@ -69,8 +69,9 @@ test('an unknown difficulty rejects with a typed error carrying the server code'
   assert.match(error.message, /987654/);
   assert.equal(typeof error.id, 'number');
   // The connection stays open and works.
+  const draw = next(display, 'draw');
   assert.equal(await controller.difficulty(1), 'received');
-  await next(display, 'draw');
+  await draw;
   assert.equal(draws.length, 1);
   close();
 });
@@ -98,8 +99,10 @@ test('presence in both directions', async () => {
   assert.equal(display.peerConnected, false);
 
   // And the other way: the display goes, its controller is told.
+  const back = next(display, 'peer', (peer) => peer.connected);
   const again = new Controller({ url: server.url, uuid });
   await reach(again, 'open');
+  await back;
   const gone = next(again, 'peer', (peer) => !peer.connected);
   display.close();
   assert.deepEqual(await gone, { role: 'display', connected: false });
@@ -198,6 +201,7 @@ test('callbacks run on the event loop, and one that throws is reported without h
   assert.equal(error.cause.message, 'the app has a bug');
   // The connection is untouched and the next draw still arrives.
   assert.equal(display.state.type, 'open');
+  display.on('error', () => {}); // the handler throws again; already checked
   const second = next(display, 'draw');
   await controller.difficulty(2);
   assert.equal((await second).difficulty, 2);
