@@ -14,8 +14,9 @@
  * @module
  */
 
-import { Connection, type ConnectionEvents, type ConnectionOptions } from './connection.js';
+import { Connection } from './connection.js';
 import { PairlinkError, ServerError } from './errors.js';
+import type { ConnectionEvents, ConnectionOptions } from './options.js';
 import { closeVerdict, type ServerMessage, type Welcome } from './protocol.js';
 
 /** Options of a {@link Controller}: the pair's `uuid`, or a pairing `code`. */

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { Connection, type ConnectionEvents, type ConnectionOptions } from './connection.js';
+import { Connection } from './connection.js';
+import type { ConnectionEvents, ConnectionOptions } from './options.js';
 import { type PairingCode, requestPairingCode } from './pairing-code.js';
 import type { Draw, ServerMessage } from './protocol.js';
 

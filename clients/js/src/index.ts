@@ -7,13 +7,6 @@
 
 export type { BackoffOptions } from './backoff.js';
 export { Backoff } from './backoff.js';
-export type {
-  CloseReason,
-  ConnectionEvents,
-  ConnectionOptions,
-  ConnectionState,
-  TokenProvider,
-} from './connection.js';
 export type { ControllerEvents, ControllerOptions, DifficultyStatus } from './controller.js';
 export { Controller } from './controller.js';
 export type { DisplayEvents, DisplayOptions } from './display.js';
@@ -28,6 +21,13 @@ export {
   ServerError,
 } from './errors.js';
 export type { Handler } from './events.js';
+export type {
+  CloseReason,
+  ConnectionEvents,
+  ConnectionOptions,
+  ConnectionState,
+  TokenProvider,
+} from './options.js';
 export type { PairingCode } from './pairing-code.js';
 export type { Draw, JsonValue, Presence, Relay, Role, Welcome } from './protocol.js';
 export { SUBPROTOCOL } from './protocol.js';
