@@ -27,5 +27,9 @@ scripts/browser-tests.sh
 # The container packaging, as far as it can be checked without a Docker engine.
 scripts/packaging.sh
 
-# The JavaScript SDK against the real binary, in Node and in headless Chromium.
+# The client SDKs, each against the real pairlink binary: Android (Java over OkHttp,
+# Maven offline on Debian's repository), Unity (C# on Mono, NUnit) and JavaScript (Node
+# and headless Chromium).
+scripts/test-sdk-android.sh
+scripts/test-sdk-unity.sh
 scripts/test-sdk-js.sh

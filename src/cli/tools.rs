@@ -8,6 +8,7 @@ use super::positive_duration;
 use crate::auth::{AuthSecret, Scope};
 use crate::bench::connect::ServerUrl;
 use crate::client::{ClientConfig, Endpoint};
+use crate::protocol::Version;
 use crate::protocol::rooms::MemberName;
 use crate::protocol::{DeviceId, Role, RoomName};
 
@@ -27,13 +28,17 @@ pub struct ClientArgs {
     /// Longest wait between reconnection attempts.
     #[arg(long, global = true, default_value = "30s", value_parser = positive_duration)]
     pub retry_max: Duration,
+
+    /// Speak the seed's protocol (v1) instead of v2, as an existing app does.
+    #[arg(long, global = true)]
+    pub v1: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ClientEndpoint {
-    /// Be the display of UUID: print draws and what its controller relays; typed lines go to the controller.
+    /// Be the display of UUID: print draws, presence and what its controller relays; typed lines are relay data for the controller.
     Display { uuid: DeviceId },
-    /// Be the controller of UUID: a typed number is sent as {"difficulty":N}, other lines as typed.
+    /// Be the controller of UUID: a typed number is a difficulty, other lines relay data for the display.
     Controller {
         uuid: DeviceId,
         /// Send this difficulty as soon as connected.
@@ -58,6 +63,7 @@ impl From<ClientArgs> for ClientConfig {
             ClientEndpoint::Controller { uuid, difficulty } => Endpoint::Controller {
                 device: uuid,
                 difficulty,
+                next_id: 0,
             },
             ClientEndpoint::Room { room, name } => Endpoint::Room {
                 room,
@@ -71,6 +77,7 @@ impl From<ClientArgs> for ClientConfig {
             endpoint,
             retry_initial: args.retry_initial,
             retry_max: args.retry_max.max(args.retry_initial),
+            version: if args.v1 { Version::V1 } else { Version::V2 },
         }
     }
 }

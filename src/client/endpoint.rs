@@ -1,21 +1,25 @@
 //! What `pairlink client` speaks on each endpoint: the URL, what a typed line becomes,
 //! and what it remembers across reconnections (a room's last `seq`, to recover with
-//! `?since=`).
+//! `?since=`; a controller's next request id).
 
+use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite;
 
 use crate::protocol::rooms::MemberName;
-use crate::protocol::{DeviceId, RoomName};
+use crate::protocol::{DeviceId, RoomName, Version};
 
 #[derive(Debug, Clone)]
 pub enum Endpoint {
     /// A display: prints draws and what the controller relays; typed lines go to the controller.
     Display(DeviceId),
-    /// A controller: a typed number is sent as `{"difficulty":N}`, anything else as typed.
+    /// A controller: a typed number is a difficulty, anything else relay data (v2) or
+    /// sent as typed (v1).
     Controller {
         device: DeviceId,
         /// Sent once, on the first connection.
         difficulty: Option<i64>,
+        /// The id of the next v2 difficulty.
+        next_id: u64,
     },
     /// A room member: typed lines must be JSON values.
     Room {
@@ -54,27 +58,47 @@ impl Endpoint {
     }
 
     /// Messages to send as soon as a connection opens.
-    pub fn on_connect(&mut self) -> Vec<String> {
-        match self {
-            Endpoint::Controller { difficulty, .. } => difficulty
-                .take()
-                .map(|difficulty| serde_json::json!({ "difficulty": difficulty }).to_string())
-                .into_iter()
-                .collect(),
-            _ => Vec::new(),
+    pub fn on_connect(&mut self, version: Version) -> Vec<String> {
+        let Endpoint::Controller { difficulty, .. } = self else {
+            return Vec::new();
+        };
+        match difficulty.take() {
+            Some(difficulty) => vec![self.difficulty(difficulty, version)],
+            None => Vec::new(),
         }
     }
 
-    /// The message for a typed line; blank lines send nothing.
-    pub fn outgoing(&self, line: &str) -> Option<String> {
+    /// A controller's difficulty, with the next id in v2.
+    fn difficulty(&mut self, difficulty: i64, version: Version) -> String {
+        match (self, version) {
+            (Endpoint::Controller { next_id, .. }, Version::V2) => {
+                *next_id += 1;
+                json!({"type":"difficulty","difficulty":difficulty,"id":*next_id}).to_string()
+            }
+            _ => json!({ "difficulty": difficulty }).to_string(),
+        }
+    }
+
+    /// The message for a typed line; blank lines send nothing. In v2, a display's or
+    /// controller's line that is not a v2 message already (an object with a `type`) is
+    /// relay data: its JSON value, or the line as a string.
+    pub fn outgoing(&mut self, line: &str, version: Version) -> Option<String> {
         let line = line.trim();
         if line.is_empty() {
             return None;
         }
-        if let (Endpoint::Controller { .. }, Ok(difficulty)) = (self, line.parse::<i64>()) {
-            return Some(serde_json::json!({ "difficulty": difficulty }).to_string());
+        if let (Endpoint::Controller { .. }, Ok(difficulty)) = (&*self, line.parse::<i64>()) {
+            return Some(self.difficulty(difficulty, version));
         }
-        Some(line.to_owned())
+        let pairing = matches!(self, Endpoint::Display(_) | Endpoint::Controller { .. });
+        if !pairing || version == Version::V1 {
+            return Some(line.to_owned());
+        }
+        let data = serde_json::from_str::<Value>(line).unwrap_or_else(|_| Value::String(line.to_owned()));
+        if data.get("type").is_some() {
+            return Some(line.to_owned());
+        }
+        Some(json!({"type":"relay","data":data}).to_string())
     }
 
     /// Notes what a received message tells about the session.
@@ -97,6 +121,17 @@ pub enum Refusal {
     Retry(String),
     /// The request itself is wrong; retrying cannot help.
     Final(String),
+}
+
+/// Whether a close from the server (a v2 refusal in-band, 4001) means "do not come back".
+pub fn final_close(code: u16, reason: &str) -> bool {
+    match code {
+        4001 | 4403 | 4404 => true,
+        4400 => reason != "display_offline",
+        // Without a way to get a fresh token, retrying cannot help.
+        4401 => true,
+        _ => false,
+    }
 }
 
 /// Reads a failed handshake: HTTP refusals carry pairlink's JSON error body.
@@ -133,16 +168,51 @@ mod tests {
         let mut controller = Endpoint::Controller {
             device: device(),
             difficulty: Some(2),
+            next_id: 0,
         };
-        assert_eq!(controller.on_connect(), [r#"{"difficulty":2}"#]);
-        assert!(controller.on_connect().is_empty(), "not again after a reconnection");
-        assert_eq!(controller.outgoing(" 3 ").as_deref(), Some(r#"{"difficulty":3}"#));
+        assert_eq!(controller.on_connect(Version::V1), [r#"{"difficulty":2}"#]);
+        assert!(
+            controller.on_connect(Version::V1).is_empty(),
+            "not again after a reconnection"
+        );
         assert_eq!(
-            controller.outgoing(r#"{"difficulty":1}"#).as_deref(),
+            controller.outgoing(" 3 ", Version::V1).as_deref(),
+            Some(r#"{"difficulty":3}"#)
+        );
+        assert_eq!(
+            controller.outgoing(r#"{"difficulty":1}"#, Version::V1).as_deref(),
             Some(r#"{"difficulty":1}"#)
         );
-        assert_eq!(controller.outgoing("   "), None);
-        assert_eq!(Endpoint::Display(device()).outgoing("4").as_deref(), Some("4"));
+        assert_eq!(controller.outgoing("   ", Version::V1), None);
+        assert_eq!(
+            Endpoint::Display(device()).outgoing("4", Version::V1).as_deref(),
+            Some("4")
+        );
+    }
+
+    #[test]
+    fn in_v2_numbers_are_difficulties_with_ids_and_other_lines_relay_data() {
+        let mut controller = Endpoint::Controller {
+            device: device(),
+            difficulty: Some(2),
+            next_id: 0,
+        };
+        assert_eq!(
+            controller.on_connect(Version::V2),
+            [r#"{"type":"difficulty","difficulty":2,"id":1}"#]
+        );
+        assert_eq!(
+            controller.outgoing("5", Version::V2).as_deref(),
+            Some(r#"{"type":"difficulty","difficulty":5,"id":2}"#)
+        );
+        let mut display = Endpoint::Display(device());
+        for (line, sent) in [
+            (r#"{"score":1}"#, r#"{"type":"relay","data":{"score":1}}"#),
+            ("well done", r#"{"type":"relay","data":"well done"}"#),
+            (r#"{"type":"ping","id":1}"#, r#"{"type":"ping","id":1}"#),
+        ] {
+            assert_eq!(display.outgoing(line, Version::V2).as_deref(), Some(sent));
+        }
     }
 
     #[test]

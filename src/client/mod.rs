@@ -16,13 +16,17 @@ use futures_util::{SinkExt, StreamExt};
 use rand::Rng;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{self, Message};
 
 pub use endpoint::Endpoint;
 
 use crate::bench::connect::ServerUrl;
+use crate::protocol::Version;
+use crate::protocol::v2::SUBPROTOCOL;
 
 /// Lines kept while the client is disconnected.
 const PENDING_LINES: usize = 256;
@@ -37,6 +41,8 @@ pub struct ClientConfig {
     /// First reconnection delay; doubles per failed attempt up to `retry_max`.
     pub retry_initial: Duration,
     pub retry_max: Duration,
+    /// v2 (`pairlink.v2`) unless `--v1`, for testing apps that speak the seed's protocol.
+    pub version: Version,
 }
 
 /// How one connection ended.
@@ -45,7 +51,8 @@ enum Ended {
     InputClosed,
     /// The connection was lost or closed by the server; try again.
     Lost(String),
-    /// The server said not to come back (4001: another client took this place).
+    /// The server said not to come back (4001: another client took this place; a v2
+    /// refusal that retrying cannot fix).
     Final(String),
 }
 
@@ -59,12 +66,12 @@ pub async fn run(config: ClientConfig) -> anyhow::Result<()> {
     loop {
         let url = format!("{}{}", config.url, endpoint.path());
         status(&format!("connecting to {url}"));
-        let failure = match tokio_tungstenite::connect_async(url.as_str()).await {
+        let failure = match tokio_tungstenite::connect_async(request(&url, config.version)?).await {
             Ok((ws, _)) => {
                 status("connected");
                 delay = config.retry_initial;
                 attempt = 1;
-                match session(ws, &mut endpoint, &mut lines).await {
+                match session(ws, &mut endpoint, config.version, &mut lines).await {
                     Ended::InputClosed => return Ok(()),
                     Ended::Final(reason) => bail!("{reason}"),
                     Ended::Lost(reason) => reason,
@@ -90,6 +97,17 @@ pub async fn run(config: ClientConfig) -> anyhow::Result<()> {
     }
 }
 
+/// The handshake for `url`, offering `pairlink.v2` unless speaking v1.
+fn request(url: &str, version: Version) -> anyhow::Result<tungstenite::handshake::client::Request> {
+    let mut request = url.into_client_request()?;
+    if version == Version::V2 {
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
+    }
+    Ok(request)
+}
+
 /// Stdin lines into the channel; the channel closes at end of input.
 async fn read_stdin(lines: mpsc::Sender<String>) {
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
@@ -102,17 +120,19 @@ async fn read_stdin(lines: mpsc::Sender<String>) {
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn session(mut ws: Ws, endpoint: &mut Endpoint, lines: &mut mpsc::Receiver<String>) -> Ended {
-    for message in endpoint.on_connect() {
-        if let Err(err) = ws.send(Message::text(message)).await {
-            return Ended::Lost(format!("connection lost: {err}"));
+async fn session(mut ws: Ws, endpoint: &mut Endpoint, version: Version, lines: &mut mpsc::Receiver<String>) -> Ended {
+    // A v2 connection may still be refused in-band: what is sent once waits for the welcome.
+    let mut welcomed = version == Version::V1;
+    if welcomed {
+        if let Err(reason) = send_all(&mut ws, endpoint.on_connect(version)).await {
+            return Ended::Lost(reason);
         }
     }
     loop {
         tokio::select! {
             line = lines.recv() => match line {
                 Some(line) => {
-                    let Some(message) = endpoint.outgoing(&line) else { continue };
+                    let Some(message) = endpoint.outgoing(&line, version) else { continue };
                     if let Err(err) = ws.send(Message::text(message)).await {
                         return Ended::Lost(format!("connection lost: {err}"));
                     }
@@ -123,7 +143,15 @@ async fn session(mut ws: Ws, endpoint: &mut Endpoint, lines: &mut mpsc::Receiver
                 }
             },
             incoming = ws.next() => match incoming {
-                Some(Ok(Message::Text(text))) => print_message(endpoint, text.as_str()),
+                Some(Ok(Message::Text(text))) => {
+                    print_message(endpoint, text.as_str());
+                    if !welcomed && text.as_str().starts_with(r#"{"type":"welcome""#) {
+                        welcomed = true;
+                        if let Err(reason) = send_all(&mut ws, endpoint.on_connect(version)).await {
+                            return Ended::Lost(reason);
+                        }
+                    }
+                }
                 Some(Ok(Message::Binary(bytes))) => println!("<binary message, {} bytes>", bytes.len()),
                 Some(Ok(Message::Close(frame))) => return closed_by_server(frame),
                 Some(Ok(_)) => {}
@@ -132,6 +160,15 @@ async fn session(mut ws: Ws, endpoint: &mut Endpoint, lines: &mut mpsc::Receiver
             },
         }
     }
+}
+
+async fn send_all(ws: &mut Ws, messages: Vec<String>) -> Result<(), String> {
+    for message in messages {
+        ws.send(Message::text(message))
+            .await
+            .map_err(|err| format!("connection lost: {err}"))?;
+    }
+    Ok(())
 }
 
 /// Closes after end of input, printing what still arrives before the server's reply.
@@ -158,6 +195,8 @@ fn closed_by_server(frame: Option<CloseFrame>) -> Ended {
         Ended::Final(format!(
             "{described}: another client connected in this one's place; not reconnecting"
         ))
+    } else if endpoint::final_close(code, &frame.reason) {
+        Ended::Final(format!("{described}: retrying cannot help; not reconnecting"))
     } else {
         Ended::Lost(described)
     }

@@ -98,7 +98,10 @@ impl Sessions {
             Ok(permit) => {
                 METRICS.connection(kind).open.inc();
                 let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
-                let span = tracing::info_span!(
+                // At debug level: an enabled span costs every connection about half a
+                // kilobyte in the subscriber's registry, and the events inside it are
+                // debug events; at the default `info` it costs nothing.
+                let span = tracing::debug_span!(
                     "connection",
                     id,
                     endpoint = kind.endpoint(),

@@ -107,23 +107,62 @@ impl Client {
 async fn a_display_and_a_controller_client_pair_and_talk_both_ways() {
     let app = spawn(Setup::new(Backend::Sqlite).catalog(tagged_catalog([1, 2], 3))).await;
     let mut display = Client::start(&app, &["display", UUID]);
-    display.says("connected").await;
+    assert_eq!(display.printed_json().await["type"], "welcome", "v2 by default");
     let mut controller = Client::start(&app, &["controller", UUID, "--difficulty", "1"]);
+    assert_eq!(controller.printed_json().await["peer"], true);
+    assert_eq!(
+        display.printed_json().await,
+        json!({"type":"peer","role":"controller","connected":true})
+    );
 
     let draw = display.printed_json().await;
-    assert_eq!(draw["action_id"], 1, "the --difficulty was sent: {draw}");
+    assert_eq!(
+        (&draw["type"], &draw["action_id"]),
+        (&json!("draw"), &json!(1)),
+        "the --difficulty was sent: {draw}"
+    );
     assert_eq!(draw["quiz_id"].as_array().unwrap().len(), 3);
-    assert_eq!(controller.printed_json().await, json!({"status":"received"}));
+    assert_eq!(
+        controller.printed_json().await,
+        json!({"type":"ack","id":1,"status":"received"})
+    );
 
-    controller.type_line("2").await; // a bare number is a difficulty
+    controller.type_line("2").await; // a bare number is a difficulty, with the next id
     assert_eq!(display.printed_json().await["action_id"], 2);
+    assert_eq!(
+        controller.printed_json().await,
+        json!({"type":"ack","id":2,"status":"received"})
+    );
+    controller.type_line("7").await;
+    let error = controller.printed_json().await;
+    assert_eq!((&error["code"], &error["id"]), (&json!("no_content"), &json!(3)));
+
+    display.type_line(r#"{"result":"correct"}"#).await;
+    assert_eq!(
+        controller.printed_json().await,
+        json!({"type":"relay","data":{"result":"correct"}})
+    );
+    controller.type_line("jump").await;
+    assert_eq!(display.printed_json().await, json!({"type":"relay","data":"jump"}));
+
+    assert_eq!(controller.finish().await, Some(0));
+    assert_eq!(display.finish().await, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_v1_the_clients_speak_the_seed_protocol() {
+    let app = spawn(Setup::new(Backend::Sqlite).catalog(tagged_catalog([1, 2], 3))).await;
+    let mut display = Client::start(&app, &["display", UUID, "--v1"]);
+    display.says("connected").await;
+    let mut controller = Client::start(&app, &["controller", UUID, "--difficulty", "1", "--v1"]);
+    let draw = display.printed_json().await;
+    assert_eq!(draw["action_id"], 1, "the --difficulty was sent: {draw}");
+    assert!(draw.get("type").is_none(), "the seed's draw: {draw}");
     assert_eq!(controller.printed_json().await, json!({"status":"received"}));
     controller.type_line("{\"difficulty\": 7}").await;
     assert_eq!(controller.printed_json().await["code"], "no_content");
-
     display.type_line(r#"{"result":"correct"}"#).await;
     assert_eq!(controller.printed_json().await, json!({"result":"correct"}));
-
     assert_eq!(controller.finish().await, Some(0));
     assert_eq!(display.finish().await, Some(0));
 }
@@ -140,7 +179,14 @@ async fn the_client_reconnects_after_a_server_restart() {
     display.says("connected").await;
 
     // Reconnected as the display: a controller pairs with it.
+    assert_eq!(
+        display.printed_json().await["type"],
+        "welcome",
+        "the first connection's"
+    );
+    assert_eq!(display.printed_json().await["type"], "welcome", "the second one's");
     let mut controller = app.controller(UUID).await;
+    assert_eq!(display.printed_json().await["type"], "peer");
     send_text(&mut controller, r#"{"difficulty":1}"#).await;
     assert!(display.printed_json().await["quiz_id"].is_array());
     assert_eq!(next_text(&mut controller).await, r#"{"status":"received"}"#);
@@ -151,11 +197,18 @@ async fn a_controller_client_waits_for_its_display() {
     let app = spawn_default(Backend::Sqlite).await;
     let mut controller = Client::start(&app, &["controller", UUID, "--difficulty", "1"]);
     let said = controller.says("reconnecting in").await;
-    assert!(said.contains("display_offline"), "{said}");
+    assert!(said.contains("4400 display_offline"), "{said}");
     let mut display = app.display(UUID).await;
     controller.says("connected").await;
     assert!(next_json(&mut display).await["quiz_id"].is_array());
-    assert_eq!(controller.printed_json().await, json!({"status":"received"}));
+    // Each refused attempt printed its error; then the welcome, then the answer.
+    let mut printed = controller.printed_json().await;
+    while printed["type"] == "error" {
+        assert_eq!(printed["code"], "display_offline");
+        printed = controller.printed_json().await;
+    }
+    assert_eq!(printed["type"], "welcome");
+    assert_eq!(controller.printed_json().await["status"], "received");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
