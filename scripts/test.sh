@@ -28,6 +28,8 @@ scripts/browser-tests.sh
 scripts/packaging.sh
 
 # The client SDKs, each against the real pairlink binary: Android (Java over OkHttp,
-# Maven offline on Debian's repository) and Unity (C# on Mono, NUnit).
+# Maven offline on Debian's repository), Unity (C# on Mono, NUnit) and JavaScript (Node
+# and headless Chromium).
 scripts/test-sdk-android.sh
 scripts/test-sdk-unity.sh
+scripts/test-sdk-js.sh

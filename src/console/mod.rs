@@ -1,10 +1,13 @@
 //! The web console at `/`: a page to try pairing, rooms and signaling from a browser
-//! and to watch the server's numbers (`GET /api/stats`).
+//! and to watch the server's numbers (`GET /api/stats`); and the phone controller at
+//! `/join/{code}`, which a phone opens from a display's QR code.
 //!
-//! The page is plain HTML, CSS and ES modules in `src/console/assets/`, compiled into
+//! The pages are plain HTML, CSS and ES modules in `src/console/assets/`, compiled into
 //! the binary with `include_str!`: no build step, no separate web server, and nothing
-//! fetched from the internet, so it works on a LAN without one. `docs/console.md` says
-//! what each panel does.
+//! fetched from the internet, so they work on a LAN without one. The pairing pages use
+//! the JavaScript SDK, committed here as one built file (`pairlink-client.js`, made by
+//! `npm run build:console` in `clients/js`), so that building pairlink needs no npm.
+//! `docs/console.md` says what each panel does.
 
 use axum::Router;
 use axum::extract::Path;
@@ -18,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/console/{file}", get(asset))
+        .route("/join/{code}", get(join_page))
 }
 
 /// One embedded file.
@@ -41,8 +45,11 @@ const JS: &str = "text/javascript; charset=utf-8";
 
 const INDEX: Asset = asset!("index.html", "text/html; charset=utf-8");
 
+/// The phone controller, the same page for every code: it reads the code from its path.
+const JOIN: Asset = asset!("join.html", "text/html; charset=utf-8");
+
 /// What `/console/{file}` serves; anything else is 404.
-const ASSETS: [Asset; 8] = [
+const ASSETS: [Asset; 12] = [
     asset!("style.css", "text/css; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
     asset!("app.js", JS),
@@ -51,16 +58,27 @@ const ASSETS: [Asset; 8] = [
     asset!("rooms.js", JS),
     asset!("signal.js", JS),
     asset!("status.js", JS),
+    asset!("pair-side.js", JS),
+    asset!("pairlink-client.js", JS),
+    asset!("join.js", JS),
+    asset!("join.css", "text/css; charset=utf-8"),
 ];
 
 /// Only this server's own files and WebSockets: messages shown on the page come from
 /// other people's devices, so the page must not be able to load or run anything else
-/// even if one slipped into the DOM.
+/// even if one slipped into the DOM. `blob:` images are the pairing code's QR code,
+/// which the SDK fetches as PNG bytes and the page shows from memory.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+     img-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 async fn index(headers: HeaderMap) -> Response {
     serve(&INDEX, &headers)
+}
+
+/// `/join/{code}`: any code gets the page; whether the code is live is for the server
+/// to say when the page joins with it (4404 `unknown_code`), like every other client.
+async fn join_page(Path(_code): Path<String>, headers: HeaderMap) -> Response {
+    serve(&JOIN, &headers)
 }
 
 async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
@@ -111,7 +129,7 @@ mod tests {
 
     #[test]
     fn every_script_the_page_imports_is_served() {
-        let sources = ASSETS.iter().chain([&INDEX]).map(|asset| asset.body);
+        let sources = ASSETS.iter().chain([&INDEX, &JOIN]).map(|asset| asset.body);
         for source in sources {
             for (at, _) in source.match_indices("/console/") {
                 let rest = &source[at + "/console/".len()..];
@@ -130,7 +148,7 @@ mod tests {
     #[test]
     fn nothing_is_loaded_from_another_host() {
         // The only absolute URLs allowed are XML namespaces, which are names, not fetches.
-        for asset in ASSETS.iter().chain([&INDEX]) {
+        for asset in ASSETS.iter().chain([&INDEX, &JOIN]) {
             for (at, _) in asset.body.match_indices("://") {
                 let url = &asset.body[at.saturating_sub(4)..];
                 assert!(

@@ -87,6 +87,32 @@ async fn the_console_page_and_its_files_are_served_with_their_content_types() {
 }
 
 #[tokio::test]
+async fn the_phone_page_is_served_for_any_code_with_the_sdk_it_runs_on() {
+    let app = spawn_default(Backend::Sqlite).await;
+
+    // The page reads the code from its path; whether it is live is the server's to say
+    // when the page joins with it, so an unknown code still gets the page.
+    for path in ["/join/K7M2QX", "/join/k7m2qx", "/join/nope"] {
+        let page = get(&app, path).await;
+        assert_eq!(page.status(), StatusCode::OK, "{path}");
+        assert_eq!(page.headers()[CONTENT_TYPE], "text/html; charset=utf-8");
+        let policy = page.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+        assert!(policy.contains("default-src 'none'"), "{policy}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains("<title>pairlink controller</title>"));
+        assert!(html.contains(r#"src="/console/join.js""#));
+    }
+    assert_eq!(get(&app, "/join/").await.status(), StatusCode::NOT_FOUND);
+
+    let sdk = get(&app, "/console/pairlink-client.js").await;
+    assert_eq!(sdk.status(), StatusCode::OK);
+    assert_eq!(sdk.headers()[CONTENT_TYPE], "text/javascript; charset=utf-8");
+    let source = sdk.text().await.unwrap();
+    assert!(source.contains("pairlink.v2"), "the SDK speaks protocol v2");
+    assert!(source.contains("export {"), "an ES module");
+}
+
+#[tokio::test]
 async fn a_browser_with_the_current_copy_gets_304() {
     let app = spawn_default(Backend::Sqlite).await;
     let first = get(&app, "/console/app.js").await;

@@ -1,6 +1,7 @@
 // The console's Pair panel, used as a person would: a display and a controller side by
-// side, difficulties and their draws shown with the catalogue's texts, errors, the
-// display-to-controller relay, and a phone joining with the pairing code or its QR.
+// side (both on the JavaScript SDK), difficulties and their draws shown with the
+// catalogue's texts, errors, presence, relay both ways, and a phone joining with the
+// pairing code or its QR.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -13,12 +14,15 @@ const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9
 
 const session = consoleSession();
 
+/** Waits until the badge `#id` says exactly `text` ('connected' is also in 'disconnected'). */
+const badge = (page, id, text) => page.locator(`#${id}`).filter({ hasText: new RegExp(`^${text}$`) }).waitFor();
+
 /** A console page with a fresh UUID and its display connected. */
 async function pairPage(options) {
   const page = await openConsole(session, 'pair', options);
   await page.getByRole('button', { name: 'New UUID' }).click();
   await page.getByRole('button', { name: 'Connect display' }).click();
-  await page.locator('#display-state').filter({ hasText: 'connected' }).waitFor();
+  await badge(page, 'display-state', 'connected');
   return page;
 }
 
@@ -29,7 +33,11 @@ test('a display and a controller pair; the draw shows quiz names and choices fro
   const controller = page.locator('#controller-log');
 
   await page.getByRole('button', { name: 'Connect controller' }).click();
-  await page.locator('#controller-state').filter({ hasText: 'connected' }).waitFor();
+  await badge(page, 'controller-state', 'connected');
+  // Presence, both ways.
+  await badge(page, 'display-peer', 'connected');
+  await badge(page, 'controller-peer', 'connected');
+  await display.getByText('Controller connected').waitFor();
   await page.getByLabel('Difficulty', { exact: true }).fill('1');
   await page.getByRole('button', { name: 'Send difficulty' }).click();
 
@@ -61,6 +69,15 @@ test('a display and a controller pair; the draw shows quiz names and choices fro
   await page.getByLabel('Message to the controller').fill('{"result":"correct","score":120}');
   await page.getByRole('button', { name: 'Send to controller' }).click();
   await controller.locator('.entry', { hasText: 'from display' }).filter({ hasText: '{"result":"correct","score":120}' }).waitFor();
+  // And the controller answers the display.
+  await page.getByLabel('Message to the display').fill('{"button":"A","pressed":true}');
+  await page.getByRole('button', { name: 'Send to display' }).click();
+  await display.locator('.entry', { hasText: 'from controller' }).filter({ hasText: '{"button":"A","pressed":true}' }).waitFor();
+  // The controller leaves: the display is told.
+  await page.getByRole('button', { name: 'Disconnect' }).nth(1).click();
+  await badge(page, 'display-peer', 'absent');
+  // Once when the display connected, alone; again now.
+  await display.getByText('Controller not connected').nth(1).waitFor();
 
   await screenshot(page, 'console-pair');
   assert.deepEqual(page.problems, []);
@@ -79,7 +96,8 @@ test('a pairing code and its QR appear for a connected display, and a phone join
   const phone = await openConsole(session, 'pair', { viewport: { width: 390, height: 844 }, isMobile: true });
   await phone.getByLabel('Or join with a pairing code').fill(code.toLowerCase());
   await phone.getByRole('button', { name: 'Join with code' }).click();
-  await phone.locator('#controller-state').filter({ hasText: 'connected' }).waitFor();
+  await badge(phone, 'controller-state', 'connected');
+  assert.equal(await headset.locator('#display-code-page').getAttribute('href'), `${session.server.base}/join/${code}`);
   await phone.getByLabel('Difficulty', { exact: true }).fill('3');
   await phone.getByRole('button', { name: 'Send difficulty' }).click();
   await phone.locator('#controller-log').getByText('Delivered to the display').waitFor();
@@ -93,16 +111,21 @@ test('a pairing code and its QR appear for a connected display, and a phone join
   assert.deepEqual([...headset.problems, ...phone.problems], []);
 });
 
-test('a controller whose display is offline is told why it was refused', async () => {
+test('a controller whose display is offline says why, waits, and connects when the display does', async () => {
   const page = await openConsole(session, 'pair');
   await page.getByRole('button', { name: 'New UUID' }).click();
   await page.getByRole('button', { name: 'Connect controller' }).click();
 
-  await page.locator('#controller-state').filter({ hasText: 'refused' }).waitFor();
+  await badge(page, 'controller-state', 'waiting for display');
   const error = page.locator('#controller-log .entry-error');
   assert.match(await error.textContent(), /display_offline.*connect the display first/);
-  assert.equal(await page.getByRole('button', { name: 'Connect controller' }).isEnabled(), true);
+  assert.equal(await page.getByRole('button', { name: 'Disconnect' }).nth(1).isEnabled(), true);
   await screenshot(page, 'console-pair-refused');
+
+  await page.getByRole('button', { name: 'Connect display' }).click();
+  await badge(page, 'controller-state', 'connected');
+  await page.locator('#controller-log').getByText(/^Reconnected as the controller/).waitFor();
+  assert.deepEqual(page.problems, []);
 });
 
 test('the panels are reachable from the keyboard', async () => {

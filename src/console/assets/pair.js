@@ -1,7 +1,10 @@
-// The Pair panel: a simulated display (/ws/difficulty/unity/{uuid}) and controller
-// (/ws/difficulty/android/{uuid} or /ws/join/{code}) side by side. The display's draws
-// are shown with the quiz and action texts looked up in the content API.
-import { Log, byId, describeClose, el, explainRefusal, parseJson, setBadge, wsUrl } from '/console/ui.js';
+// The Pair panel: a simulated display and controller side by side, both built on the
+// SDK (/console/pairlink-client.js, built from clients/js), so the console speaks
+// protocol v2 exactly as apps do: draws with the quiz and action texts looked up in the
+// content API, acknowledgements, presence, relay both ways, pairing codes, reconnects.
+import { Controller, Display } from '/console/pairlink-client.js';
+import { errorEntry, relayText, relayValue, Side } from '/console/pair-side.js';
+import { Log, byId, el, wsUrl } from '/console/ui.js';
 
 /** A random UUID; crypto.randomUUID exists only in secure contexts, and a phone on the
  * LAN usually opens the console over plain http. */
@@ -42,93 +45,38 @@ function drawLine(kind, id) {
   return line;
 }
 
+/** A draw as the SDK gives it, with a tag when it was held for the display. */
 function drawEntry(draw) {
+  const wire = { quiz_id: draw.quizIds, action_id: draw.actionId, difficulty: draw.difficulty };
   return [
+    draw.held ? el('span', { className: 'tag', text: `held since ${draw.sentAt?.toLocaleTimeString() ?? '?'}` }) : null,
     el('span', { className: 'draw-heading', text: 'Quizzes' }),
-    el('ul', { className: 'draw' }, ...draw.quiz_id.map((id) => drawLine('quizzes', id))),
+    el('ul', { className: 'draw' }, ...draw.quizIds.map((id) => drawLine('quizzes', id))),
     el('span', { className: 'draw-heading', text: 'Action' }),
-    el('ul', { className: 'draw' }, drawLine('actions', draw.action_id)),
-    el('code', { className: 'raw', text: JSON.stringify(draw) }),
+    el('ul', { className: 'draw' }, drawLine('actions', draw.actionId)),
+    el('code', { className: 'raw', text: JSON.stringify(wire) }),
   ];
 }
 
-function errorEntry(log, reply) {
-  log.add('error', 'error', el('strong', { text: reply.code ?? 'error' }), ` ${reply.message ?? ''}`);
-}
+/** The server that served this page, as the SDK's `url`: `wss:` when the page came over `https:`. */
+const server = () => wsUrl('');
 
-/**
- * One side's WebSocket: connect, disconnect, the state badge and buttons. `onText`
- * handles each text message.
- */
-class Side {
-  constructor({ badge, connectButtons, disconnectButton, whileOpen, log, onText, onClose }) {
-    this.badge = badge;
-    this.connectButtons = connectButtons;
-    this.disconnectButton = disconnectButton;
-    this.whileOpen = whileOpen;
-    this.log = log;
-    this.onText = onText;
-    this.onClose = onClose ?? (() => {});
-    this.socket = null;
-  }
-
-  connect(path, what) {
-    this.disconnect();
-    let opened = false;
-    const socket = new WebSocket(wsUrl(path));
-    this.socket = socket;
-    setBadge(this.badge, 'busy', 'connecting');
-    this.setButtons(true);
-    socket.addEventListener('open', () => {
-      opened = true;
-      setBadge(this.badge, 'on', 'connected');
-      this.log.add('info', 'open', `Connected ${what}`);
-      for (const button of this.whileOpen) button.disabled = false;
-    });
-    socket.addEventListener('message', ({ data }) => {
-      if (typeof data === 'string') this.onText(data);
-      else this.log.add('in', 'binary', `${data.size ?? data.byteLength} bytes`);
-    });
-    socket.addEventListener('close', async (event) => {
-      if (this.socket === socket) this.socket = null;
-      if (this.socket) {
-        // Superseded by a newer connection of this side, which now owns the badge.
-        if (opened) this.log.add('info', 'close', `Previous connection ${describeClose(event)}`);
-        return;
-      }
-      this.onClose();
-      this.setButtons(false);
-      if (opened) {
-        setBadge(this.badge, 'off', 'disconnected');
-        this.log.add('info', 'close', `Connection ${describeClose(event)}`);
-        return;
-      }
-      const refusal = await explainRefusal(path);
-      setBadge(this.badge, 'error', refusal ? 'refused' : 'failed');
-      if (refusal) errorEntry(this.log, refusal);
-      else this.log.add('error', 'failed', 'Could not connect: is the server running?');
-    });
-  }
-
-  disconnect() {
-    if (!this.socket) return;
-    const socket = this.socket;
-    this.socket = null;
-    socket.close(1000, 'closed from the console');
-  }
-
-  send(text) {
-    if (this.socket?.readyState !== WebSocket.OPEN) return false;
-    this.socket.send(text);
-    this.log.add('out', 'sent', el('code', { text }));
-    return true;
-  }
-
-  setButtons(connected) {
-    for (const button of this.connectButtons) button.disabled = connected;
-    this.disconnectButton.disabled = !connected;
-    if (!connected) for (const button of this.whileOpen) button.disabled = true;
-  }
+/** Shows a pairing code, its expiry and QR code, and the phone page that joins with it. */
+function showCode(pairing) {
+  const expires = pairing.expiresAt;
+  byId('display-code-value').textContent = pairing.code;
+  const expiry = byId('display-code-expiry');
+  expiry.dateTime = expires.toISOString();
+  expiry.textContent = `at ${expires.toLocaleTimeString()} (in ${Math.round((expires - Date.now()) / 60000)} min)`;
+  const page = byId('display-code-page');
+  page.href = pairing.pageUrl;
+  page.textContent = pairing.pageUrl;
+  byId('display-code-path').textContent = pairing.code;
+  const qr = byId('display-code-qr');
+  if (qr.src.startsWith('blob:')) URL.revokeObjectURL(qr.src);
+  qr.alt = `QR code of the join URL for pairing code ${pairing.code}`;
+  qr.src = URL.createObjectURL(new Blob([pairing.qrPng], { type: 'image/png' }));
+  byId('display-code-box').hidden = false;
 }
 
 export function initPair() {
@@ -145,81 +93,59 @@ export function initPair() {
 
   const displayLog = new Log(byId('display-log'));
   const controllerLog = new Log(byId('controller-log'));
-  const codeBox = byId('display-code-box');
 
   const display = new Side({
     badge: byId('display-state'),
+    peerBadge: byId('display-peer'),
+    peerName: 'Controller',
     connectButtons: [byId('display-connect')],
     disconnectButton: byId('display-disconnect'),
     whileOpen: [byId('display-send'), byId('display-code')],
     log: displayLog,
-    onText(text) {
-      const message = parseJson(text);
-      if (message?.status === 'error') errorEntry(displayLog, message);
-      else if (Array.isArray(message?.quiz_id)) displayLog.add('in', 'draw', ...drawEntry(message));
-      else displayLog.add('in', 'received', el('code', { text }));
-    },
     // A pairing code ends with its display's connection.
-    onClose() {
-      codeBox.hidden = true;
+    onEnd: () => {
+      byId('display-code-box').hidden = true;
     },
   });
-
   const controller = new Side({
     badge: byId('controller-state'),
+    peerBadge: byId('controller-peer'),
+    peerName: 'Display',
     connectButtons: [byId('controller-connect'), byId('controller-join')],
     disconnectButton: byId('controller-disconnect'),
-    whileOpen: [byId('controller-send')],
+    whileOpen: [byId('controller-send'), byId('controller-relay-send')],
     log: controllerLog,
-    onText(text) {
-      const message = parseJson(text);
-      if (message?.status === 'error') errorEntry(controllerLog, message);
-      else if (message?.status === 'received') controllerLog.add('ok', 'received', 'Delivered to the display');
-      else if (message?.status === 'queued') controllerLog.add('ok', 'queued', 'Held until the display is back');
-      else controllerLog.add('in', 'from display', el('code', { text }));
-    },
   });
 
   byId('display-connect').addEventListener('click', () => {
     const id = uuid();
-    display.connect(`/ws/difficulty/unity/${encodeURIComponent(id)}`, `as the display of ${id}`);
+    const client = new Display({ url: server(), uuid: id });
+    client.on('draw', (draw) => displayLog.add('in', 'draw', ...drawEntry(draw)));
+    // A reconnected display has no code any more: the old one ended with its connection.
+    client.on('state', (state) => {
+      if (state.type !== 'open') byId('display-code-box').hidden = true;
+    });
+    display.attach(client, `as the display of ${id}`);
   });
   byId('display-disconnect').addEventListener('click', () => display.disconnect());
   byId('display-send-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    display.send(byId('display-message').value);
+    relay(display, displayLog, byId('display-message').value);
   });
-
   byId('display-code').addEventListener('click', async () => {
-    const id = uuid();
-    let reply;
     try {
-      const response = await fetch(`/api/pairings/${encodeURIComponent(id)}/code`, { method: 'POST' });
-      reply = await response.json();
-    } catch {
-      reply = { code: 'failed', message: 'the server did not answer' };
+      const pairing = await display.client.pairingCode();
+      showCode(pairing);
+      byId('controller-code').value = pairing.code;
+      displayLog.add('info', 'code', `Pairing code ${pairing.code}`);
+    } catch (error) {
+      errorEntry(displayLog, error);
     }
-    if (reply.status === 'error' || !reply.expires_at) {
-      errorEntry(displayLog, reply);
-      return;
-    }
-    const expires = new Date(reply.expires_at);
-    byId('display-code-value').textContent = reply.code;
-    byId('display-code-path').textContent = reply.code;
-    const expiry = byId('display-code-expiry');
-    expiry.dateTime = reply.expires_at;
-    expiry.textContent = `at ${expires.toLocaleTimeString()} (in ${Math.round((expires - Date.now()) / 60000)} min)`;
-    const qr = byId('display-code-qr');
-    qr.alt = `QR code of the join URL for pairing code ${reply.code}`;
-    qr.src = `/api/pairings/code/${encodeURIComponent(reply.code)}/qr.svg`;
-    codeBox.hidden = false;
-    byId('controller-code').value = reply.code;
-    displayLog.add('info', 'code', `Pairing code ${reply.code}`);
   });
 
   byId('controller-connect').addEventListener('click', () => {
     const id = uuid();
-    controller.connect(`/ws/difficulty/android/${encodeURIComponent(id)}`, `as the controller of ${id}`);
+    controller.attach(new Controller({ url: server(), uuid: id }), `as the controller of ${id}`);
   });
   byId('controller-join-form').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -228,15 +154,38 @@ export function initPair() {
       byId('controller-code').focus();
       return;
     }
-    controller.connect(`/ws/join/${encodeURIComponent(code)}`, `with pairing code ${code}`);
+    controller.attach(new Controller({ url: server(), code }), `with pairing code ${code}`);
   });
   byId('controller-disconnect').addEventListener('click', () => controller.disconnect());
-  byId('controller-send-form').addEventListener('submit', (event) => {
+  byId('controller-send-form').addEventListener('submit', async (event) => {
     event.preventDefault();
-    // Sent as typed, so that the server's answer to a bad difficulty can be tried too.
+    // Sent as typed: a value that is not an integer shows the SDK's own refusal.
     const value = byId('controller-difficulty').value.trim();
-    controller.send(JSON.stringify({ difficulty: value === '' ? null : Number(value) }));
+    const difficulty = value === '' ? Number.NaN : Number(value);
+    controllerLog.add('out', 'sent', `difficulty ${value || '(empty)'}`);
+    try {
+      const status = await controller.client.difficulty(difficulty);
+      if (status === 'received') controllerLog.add('ok', 'received', 'Delivered to the display');
+      else controllerLog.add('ok', 'queued', 'Held until the display is back');
+    } catch (error) {
+      errorEntry(controllerLog, error);
+    }
+  });
+  byId('controller-relay-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    relay(controller, controllerLog, byId('controller-message').value);
   });
 
   return {};
+}
+
+/** Sends a text field's content as relay data (its JSON value, or the text as a string). */
+function relay(side, log, text) {
+  const data = relayValue(text);
+  try {
+    if (side.client?.relay(data)) log.add('out', 'sent', el('code', { text: relayText({ binary: false, data }) }));
+    else log.add('error', 'not sent', 'Not connected');
+  } catch (error) {
+    errorEntry(log, error);
+  }
 }
