@@ -12,7 +12,8 @@
 use std::net::SocketAddr;
 
 use axum::Extension;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -51,6 +52,8 @@ struct CodeBody {
     expires_at: String,
     /// What the QR code encodes: an app can show it, or connect to it as it is.
     join_url: String,
+    /// `{http base}/join/{code}`: the phone controller page, what a phone's camera opens.
+    page_url: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -77,6 +80,7 @@ async fn issue(
             uuid: issued.device,
             expires_at: humantime::format_rfc3339_seconds(issued.expires_at).to_string(),
             join_url: join_url(app.code_policy.public_url.as_ref(), &headers, over_tls, issued.code),
+            page_url: page_url(app.code_policy.public_url.as_ref(), &headers, over_tls, issued.code),
         })
         .into_response(),
         Err(err) => not_issued(err).into_http(),
@@ -152,17 +156,42 @@ async fn lookup(
     }
 }
 
+/// What a QR code holds (`?target=`): the `ws://` join URL an app connects to as it is
+/// (the default, which existing apps rely on), or the phone page a camera opens.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Target {
+    #[default]
+    Ws,
+    Page,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct QrQuery {
+    #[serde(default)]
+    target: Target,
+}
+
 /// `GET /api/pairings/code/{code}/qr.svg` (`PNG` false) and `…/qr.png` (`PNG` true):
 /// the join URL as a QR code. The PNG is for apps that cannot draw SVG (Unity's
 /// `Texture2D.LoadImage` reads PNG and JPEG).
 async fn qr<const PNG: bool>(
     Path(code): Path<String>,
+    query: Result<Query<QrQuery>, QueryRejection>,
     State(app): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Extension(OverTls(over_tls)): Extension<OverTls>,
     headers: HeaderMap,
 ) -> Response {
-    let qr = match join_qr(&app, &code, client, &headers, over_tls).await {
+    let Ok(Query(QrQuery { target })) = query else {
+        let refusal = Refusal::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidTarget,
+            "target is ws (the join URL, the default) or page (the phone page)",
+        );
+        return refusal.into_http();
+    };
+    let qr = match join_qr(&app, &code, client, &headers, over_tls, target).await {
         Ok(qr) => qr,
         Err(refusal) => return refusal,
     };
@@ -185,9 +214,14 @@ async fn join_qr(
     client: SocketAddr,
     headers: &HeaderMap,
     over_tls: bool,
+    target: Target,
 ) -> Result<QrCode, Response> {
     let (code, _) = resolve(app, code, client).await.map_err(Refusal::into_http)?;
-    let url = join_url(app.code_policy.public_url.as_ref(), headers, over_tls, code);
+    let public = app.code_policy.public_url.as_ref();
+    let url = match target {
+        Target::Ws => join_url(public, headers, over_tls, code),
+        Target::Page => page_url(public, headers, over_tls, code),
+    };
     // The host and the public URL are length-limited, so the URL always fits.
     Ok(QrCode::new(url.as_bytes()).expect("a join URL of at most ~800 bytes fits in a QR code"))
 }
@@ -242,7 +276,21 @@ fn png(qr: &QrCode) -> Vec<u8> {
 /// `{base}/ws/join/{code}`, the base being `--public-url` or, without it, the host the
 /// client itself used to reach this server, with `wss` if it came over TLS.
 pub fn join_url(public_url: Option<&PublicUrl>, headers: &HeaderMap, over_tls: bool, code: PairingCode) -> String {
-    let base = match public_url {
+    format!("{}/ws/join/{code}", websocket_base(public_url, headers, over_tls))
+}
+
+/// `{http base}/join/{code}`: the same base over `http(s)`, to the phone controller page.
+pub fn page_url(public_url: Option<&PublicUrl>, headers: &HeaderMap, over_tls: bool, code: PairingCode) -> String {
+    let base = websocket_base(public_url, headers, over_tls);
+    let base = match base.strip_prefix("wss://") {
+        Some(rest) => format!("https://{rest}"),
+        None => format!("http://{}", base.trim_start_matches("ws://")),
+    };
+    format!("{base}/join/{code}")
+}
+
+fn websocket_base(public_url: Option<&PublicUrl>, headers: &HeaderMap, over_tls: bool) -> String {
+    match public_url {
         Some(public) => public.as_str().to_owned(),
         None => {
             let host = headers
@@ -258,8 +306,7 @@ pub fn join_url(public_url: Option<&PublicUrl>, headers: &HeaderMap, over_tls: b
             let scheme = if over_tls { "wss" } else { "ws" };
             format!("{scheme}://{host}")
         }
-    };
-    format!("{base}/ws/join/{code}")
+    }
 }
 
 /// `GET /ws/join/{code}`: a controller joining by code. A v2 client is refused in-band.
@@ -342,6 +389,15 @@ mod tests {
         assert_eq!(
             join_url(Some(&public), &headers, false, code),
             "wss://play.example.com/ws/join/K7M2QX"
+        );
+        assert_eq!(
+            page_url(Some(&public), &headers, false, code),
+            "https://play.example.com/join/K7M2QX"
+        );
+        headers.insert(header::HOST, "10.0.0.5:8080".parse().unwrap());
+        assert_eq!(
+            page_url(None, &headers, false, code),
+            "http://10.0.0.5:8080/join/K7M2QX"
         );
     }
 }

@@ -259,6 +259,8 @@ pub enum ErrorCode {
     InvalidName,
     /// HTTP 400: `?since=` is not a non-negative integer.
     InvalidSince,
+    /// HTTP 400: a QR code's `?target=` is neither `ws` nor `page`.
+    InvalidTarget,
     /// A room or signaling message was not what the endpoint takes (not JSON, wrong shape).
     InvalidMessage,
     /// A binary frame reached an endpoint that takes only JSON text.
@@ -286,7 +288,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order (so `code as usize` indexes it).
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidDifficulty,
         ErrorCode::NoContent,
@@ -300,6 +302,7 @@ impl ErrorCode {
         ErrorCode::InvalidRoom,
         ErrorCode::InvalidName,
         ErrorCode::InvalidSince,
+        ErrorCode::InvalidTarget,
         ErrorCode::InvalidMessage,
         ErrorCode::UnsupportedBinary,
         ErrorCode::UnknownPeer,
@@ -329,6 +332,7 @@ impl ErrorCode {
             ErrorCode::InvalidRoom => "invalid_room",
             ErrorCode::InvalidName => "invalid_name",
             ErrorCode::InvalidSince => "invalid_since",
+            ErrorCode::InvalidTarget => "invalid_target",
             ErrorCode::InvalidMessage => "invalid_message",
             ErrorCode::UnsupportedBinary => "unsupported_binary",
             ErrorCode::UnknownPeer => "unknown_peer",

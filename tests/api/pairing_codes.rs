@@ -126,6 +126,20 @@ async fn the_qr_code_holds_the_join_url(broker: BrokerKind) {
     let (side, text) = decode_png_qr(&png.bytes().await.unwrap());
     assert_eq!(text, join_url);
     assert!((256..=512).contains(&side), "a small picture: {side} pixels");
+    // The phone page, for a camera: asked for, in either picture.
+    let page_url = format!("http://{}/join/{code}", app.addr(1));
+    let reply = app
+        .http(1, "GET", &format!("/api/pairings/code/{code}/qr.svg?target=page"))
+        .await;
+    assert_eq!(decode_qr(&reply.body), page_url);
+    let png = get_bytes(&app, 1, &format!("/api/pairings/code/{code}/qr.png?target=page")).await;
+    assert_eq!(decode_png_qr(&png.bytes().await.unwrap()).1, page_url);
+    let issued = issue(&app, 1, UUID).await.json();
+    assert_eq!(issued["page_url"], page_url.as_str());
+    let bad = app
+        .http(1, "GET", &format!("/api/pairings/code/{code}/qr.svg?target=phone"))
+        .await;
+    assert_eq!((bad.status, bad.json()["code"].as_str()), (400, Some("invalid_target")));
 
     let public = Deployment::with(
         broker,

@@ -46,7 +46,10 @@ export async function requestPairingCode(base: URL, uuid: string, token: string 
     throw new HttpError('unexpected_answer', 'the pairing code answer is not what pairlink sends', answer.status);
   }
   const code = body.code;
-  const png = await call(httpUrl(base, `/api/pairings/code/${encodeURIComponent(code)}/qr.png`), { headers });
+  // The QR code of the phone page: a camera opens it, and an app reads the code from it.
+  const qr = new URL(httpUrl(base, `/api/pairings/code/${encodeURIComponent(code)}/qr.png`));
+  qr.searchParams.set('target', 'page');
+  const png = await call(qr.href, { headers });
   return {
     code,
     uuid: typeof body.uuid === 'string' ? body.uuid : uuid,

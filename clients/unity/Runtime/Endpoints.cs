@@ -9,6 +9,7 @@ namespace Pairlink
     internal static class Endpoints
     {
         private const string JoinPath = "/ws/join/";
+        private const string PagePath = "/join/";
 
         /// <summary>The server's WebSocket base (<c>ws://HOST:PORT[/prefix]</c>, no trailing slash).
         /// <c>http(s)://</c> is accepted and becomes <c>ws(s)://</c>.</summary>
@@ -72,16 +73,23 @@ namespace Pairlink
 
         public static Uri QrPng(Uri httpBase, string code)
         {
-            return Under(httpBase, "/api/pairings/code/" + Uri.EscapeDataString(code) + "/qr.png");
+            return Under(httpBase, "/api/pairings/code/" + Uri.EscapeDataString(code) + "/qr.png?target=page");
         }
 
         /// <summary>Splits a join URL (what the display's QR code holds) into the server's base and the code.</summary>
         public static void ParseJoinUrl(string joinUrl, out Uri webSocketBase, out string code)
         {
             if (joinUrl == null) throw new ArgumentNullException(nameof(joinUrl));
-            int at = joinUrl.LastIndexOf(JoinPath, StringComparison.Ordinal);
-            if (at < 0) throw new ArgumentException("'" + joinUrl + "' is not a join URL (…/ws/join/CODE)", nameof(joinUrl));
-            code = CheckCode(Uri.UnescapeDataString(joinUrl.Substring(at + JoinPath.Length)), nameof(joinUrl));
+            // The WebSocket join URL (…/ws/join/CODE) or the phone page's (…/join/CODE).
+            string path = JoinPath;
+            int at = joinUrl.LastIndexOf(path, StringComparison.Ordinal);
+            if (at < 0)
+            {
+                path = PagePath;
+                at = joinUrl.LastIndexOf(path, StringComparison.Ordinal);
+            }
+            if (at < 0) throw new ArgumentException("'" + joinUrl + "' is not a join URL (…/ws/join/CODE or …/join/CODE)", nameof(joinUrl));
+            code = CheckCode(Uri.UnescapeDataString(joinUrl.Substring(at + path.Length)), nameof(joinUrl));
             webSocketBase = WebSocketBase(joinUrl.Substring(0, at));
         }
 

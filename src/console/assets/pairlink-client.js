@@ -807,7 +807,9 @@ async function requestPairingCode(base, uuid, token) {
     throw new HttpError("unexpected_answer", "the pairing code answer is not what pairlink sends", answer.status);
   }
   const code = body.code;
-  const png = await call(httpUrl(base, `/api/pairings/code/${encodeURIComponent(code)}/qr.png`), { headers });
+  const qr = new URL(httpUrl(base, `/api/pairings/code/${encodeURIComponent(code)}/qr.png`));
+  qr.searchParams.set("target", "page");
+  const png = await call(qr.href, { headers });
   return {
     code,
     uuid: typeof body.uuid === "string" ? body.uuid : uuid,

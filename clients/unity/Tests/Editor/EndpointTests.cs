@@ -17,7 +17,7 @@ namespace Pairlink.Tests
             Assert.AreEqual("ws://192.168.1.20:8080/ws/join/K7M2QX", Endpoints.Join(ws, "K7M2QX").AbsoluteUri);
             Uri http = Endpoints.HttpBase(ws);
             Assert.AreEqual("http://192.168.1.20:8080/api/pairings/abc/code", Endpoints.PairingCodeRequest(http, "abc").AbsoluteUri);
-            Assert.AreEqual("http://192.168.1.20:8080/api/pairings/code/K7M2QX/qr.png", Endpoints.QrPng(http, "K7M2QX").AbsoluteUri);
+            Assert.AreEqual("http://192.168.1.20:8080/api/pairings/code/K7M2QX/qr.png?target=page", Endpoints.QrPng(http, "K7M2QX").AbsoluteUri);
         }
 
         [Test]
@@ -36,6 +36,10 @@ namespace Pairlink.Tests
             string code;
             Endpoints.ParseJoinUrl("ws://10.0.0.2:8080/ws/join/k7m2qx", out server, out code);
             Assert.AreEqual("ws://10.0.0.2:8080/", server.AbsoluteUri);
+            Assert.AreEqual("K7M2QX", code);
+            // The phone page's URL, which the QR codes hold, names the same server and code.
+            Endpoints.ParseJoinUrl("https://play.example.com/join/K7M2QX", out server, out code);
+            Assert.AreEqual("wss://play.example.com/", server.AbsoluteUri);
             Assert.AreEqual("K7M2QX", code);
         }
 

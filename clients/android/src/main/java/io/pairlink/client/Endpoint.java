@@ -101,11 +101,14 @@ final class Endpoint {
                 .addPathSegment("code").build();
     }
 
-    /** {@code GET /api/pairings/code/{code}/qr.png}: the QR code of a code's join URL. */
+    /**
+     * {@code GET /api/pairings/code/{code}/qr.png?target=page}: the QR code of the phone page,
+     * which a camera opens and an app reads the code from (its last path segment).
+     */
     @NotNull
     HttpUrl qrPngUrl(String pairingCode) {
         return base.newBuilder().addPathSegments("api/pairings/code").addPathSegment(pairingCode)
-                .addPathSegment("qr.png").build();
+                .addPathSegment("qr.png").addQueryParameter("target", "page").build();
     }
 
     /** The pair's UUID, once known (a code join learns it from the welcome). */
