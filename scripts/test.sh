@@ -2,8 +2,8 @@
 # Runs pairlink's whole test suite, on a fresh machine too: makes sure the services the
 # tests talk to are up (starting or installing them if needed), then runs cargo test,
 # the Autobahn protocol conformance suite, the content API's schemathesis checks, the
-# AsyncAPI parser's check of docs/asyncapi.yaml and the end-to-end tests in headless
-# Chromium.
+# AsyncAPI parser's check of docs/asyncapi.yaml, the end-to-end tests in headless
+# Chromium and the three client SDKs' tests against the real binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
