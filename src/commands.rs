@@ -79,6 +79,11 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             let report = bench::room::run(&args.into()).await?;
             bench::print(json, &report)
         }
+        BenchCommand::Relay(args) => {
+            let json = args.target.json;
+            let report = bench::relay::run(&args.into()).await?;
+            bench::print(json, &report)
+        }
     }
 }
 

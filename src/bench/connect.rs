@@ -3,6 +3,8 @@
 //!
 //! Displays and controllers may connect to different servers (`--controller-url`): two
 //! nodes of a cluster, so that every message of a pair crosses from one node to the other.
+//! Pairs speak v1 (the seed's protocol), or v2 when the bench needs it (`bench relay`):
+//! they then offer `pairlink.v2` and are ready once [`greet`](super::greet) is done.
 //!
 //! Clients on loopback spread their sockets over several source addresses (127.0.0.1,
 //! 127.0.0.2, …): each source address has its own range of ephemeral ports, so tens of
@@ -17,24 +19,27 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{HeaderValue, Uri};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{self, http::Uri};
+use tokio_tungstenite::tungstenite::{self, handshake::client::Request};
 use uuid::Uuid;
 
-use super::progress;
 use super::report::{self, Errors};
-use crate::protocol::{DeviceId, Role};
+use super::{greet, progress};
+use crate::protocol::v2::{self, SUBPROTOCOL};
+use crate::protocol::{DeviceId, Role, Version};
 
 /// One WebSocket connection to the server under test.
 pub type Ws = WebSocketStream<TcpStream>;
 
 /// Source addresses used on loopback; each brings its own ephemeral port range.
 const LOOPBACK_SOURCES: u8 = 16;
-/// How long one TCP connect plus WebSocket handshake may take.
+/// How long one TCP connect plus WebSocket handshake (v2: and the welcome) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Times a controller refused with HTTP 400 tries again. A server that registers its
-/// display only after the 101 has gone out (the seed does) may refuse a controller that
-/// follows at once; a real phone would try again too.
+/// Times a controller refused with HTTP 400 (v2: in-band `display_offline`) tries again.
+/// A server that registers its display only after the 101 has gone out (the seed does)
+/// may refuse a controller that follows at once; a real phone would try again too.
 pub const CONTROLLER_RETRIES: u32 = 5;
 /// The pause before the first retry, growing linearly.
 const RETRY_DELAY: Duration = Duration::from_millis(10);
@@ -109,6 +114,20 @@ impl ServerUrl {
         };
         format!("{self}/ws/difficulty/{side}/{device}")
     }
+
+    /// The handshake for `role`'s endpoint, offering `pairlink.v2` in v2.
+    fn request(&self, role: Role, device: DeviceId, version: Version) -> Request {
+        let mut request = self
+            .endpoint(role, device)
+            .into_client_request()
+            .expect("a ServerUrl makes valid request URIs");
+        if version == Version::V2 {
+            request
+                .headers_mut()
+                .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
+        }
+        request
+    }
 }
 
 /// Why a pair could not be opened.
@@ -122,13 +141,29 @@ pub enum ConnectError {
     Handshake { role: Role, source: tungstenite::Error },
     #[error("the {role} was not connected after {CONNECT_TIMEOUT:?}")]
     Timeout { role: Role },
+    #[error("the server refused the {role} in-band with {code}{}", if message.is_empty() { String::new() } else { format!(": {message}") })]
+    RefusedInBand { role: Role, code: String, message: String },
+    #[error("the {role}'s v2 greeting went wrong: {problem}")]
+    Greeting { role: Role, problem: String },
 }
 
-/// A display and its controller, connected in that order.
+impl ConnectError {
+    /// The display was not there yet: worth a controller's retry.
+    fn display_offline(&self) -> bool {
+        match self {
+            ConnectError::Refused { status, .. } => *status == 400,
+            ConnectError::RefusedInBand { code, .. } => code == "display_offline",
+            _ => false,
+        }
+    }
+}
+
+/// A display and its controller, connected in that order (v2: both welcomed, and the
+/// display told of its controller).
 pub struct Pair {
     pub display: Ws,
     pub controller: Ws,
-    /// Times the controller was refused with HTTP 400 before it got in (see [`CONTROLLER_RETRIES`]).
+    /// Times the controller was refused before it got in (see [`CONTROLLER_RETRIES`]).
     pub controller_retries: u32,
 }
 
@@ -138,6 +173,7 @@ pub struct Connector {
     display: Endpoint,
     /// `None`: controllers connect where displays do.
     controller: Option<Endpoint>,
+    version: Version,
 }
 
 /// One resolved server.
@@ -151,7 +187,7 @@ struct Endpoint {
 
 impl Connector {
     /// Resolves the servers' hosts once, up front: displays connect to `url`, controllers
-    /// to `controller_url` when given.
+    /// to `controller_url` when given. The pairs speak v1 unless [`Connector::speaking`].
     pub async fn resolve(url: &ServerUrl, controller_url: Option<&ServerUrl>) -> anyhow::Result<Self> {
         let controller = match controller_url {
             Some(controller_url) => Some(Endpoint::resolve(controller_url).await?),
@@ -160,7 +196,13 @@ impl Connector {
         Ok(Self {
             display: Endpoint::resolve(url).await?,
             controller,
+            version: Version::V1,
         })
+    }
+
+    /// The pairs open speaking `version`.
+    pub fn speaking(self, version: Version) -> Self {
+        Self { version, ..self }
     }
 
     /// Where displays connect.
@@ -182,18 +224,29 @@ impl Connector {
     /// Opens the `index`-th pair under a fresh UUID: the display, then its controller.
     pub async fn open_pair(&self, index: usize) -> Result<Pair, ConnectError> {
         let device = DeviceId::new(Uuid::new_v4());
-        let display = self.display.open(2 * index, Role::Display, device).await?;
+        let (mut display, welcome) = self
+            .display
+            .open(2 * index, Role::Display, device, self.version)
+            .await?;
         let controller_endpoint = self.controller.as_ref().unwrap_or(&self.display);
         let mut controller_retries = 0;
-        let controller = loop {
-            match controller_endpoint.open(2 * index + 1, Role::Controller, device).await {
-                Err(ConnectError::Refused { status: 400, .. }) if controller_retries < CONTROLLER_RETRIES => {
+        let (controller, _) = loop {
+            match controller_endpoint
+                .open(2 * index + 1, Role::Controller, device, self.version)
+                .await
+            {
+                Err(err) if err.display_offline() && controller_retries < CONTROLLER_RETRIES => {
                     controller_retries += 1;
                     tokio::time::sleep(RETRY_DELAY * controller_retries).await;
                 }
                 result => break result?,
             }
         };
+        if let Some(welcome) = welcome {
+            tokio::time::timeout(CONNECT_TIMEOUT, greet::controller_arrived(&mut display, &welcome))
+                .await
+                .unwrap_or(Err(ConnectError::Timeout { role: Role::Display }))?;
+        }
         Ok(Pair {
             display,
             controller,
@@ -222,13 +275,20 @@ impl Endpoint {
         })
     }
 
-    async fn open(&self, index: usize, role: Role, device: DeviceId) -> Result<Ws, ConnectError> {
+    /// Connects `role` for `device`; in v2, reads its welcome too.
+    async fn open(
+        &self,
+        index: usize,
+        role: Role,
+        device: DeviceId,
+        version: Version,
+    ) -> Result<(Ws, Option<v2::Welcome>), ConnectError> {
         let connect = async {
             let stream = self.tcp(index).await?;
             let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
-            tokio_tungstenite::client_async_with_config(self.url.endpoint(role, device), stream, Some(config))
+            let request = self.url.request(role, device, version);
+            let (mut ws, response) = tokio_tungstenite::client_async_with_config(request, stream, Some(config))
                 .await
-                .map(|(ws, _response)| ws)
                 .map_err(|err| match err {
                     tungstenite::Error::Http(response) => ConnectError::Refused {
                         role,
@@ -236,7 +296,19 @@ impl Endpoint {
                         body: String::from_utf8_lossy(response.body().as_deref().unwrap_or_default()).into_owned(),
                     },
                     source => ConnectError::Handshake { role, source },
-                })
+                })?;
+            if version == Version::V1 {
+                return Ok((ws, None));
+            }
+            let accepted = response.headers().get("sec-websocket-protocol");
+            if accepted.is_none_or(|accepted| accepted != SUBPROTOCOL) {
+                return Err(ConnectError::Greeting {
+                    role,
+                    problem: format!("the server did not accept the {SUBPROTOCOL} subprotocol"),
+                });
+            }
+            let welcome = greet::welcome(&mut ws, role).await?;
+            Ok((ws, Some(welcome)))
         };
         tokio::time::timeout(CONNECT_TIMEOUT, connect)
             .await

@@ -11,6 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
 use super::connect::{Connector, Pair, ServerUrl, close, ensure_file_limit, open_pairs};
+use super::procfs::all_rss_kib;
 use super::progress;
 use super::report::{IdleReport, ServerMemory};
 
@@ -157,23 +158,6 @@ fn ended(frame: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>) 
     }
 }
 
-/// The resident set sizes of processes `pids`, in KiB, in their order.
-fn all_rss_kib(pids: &[u32]) -> anyhow::Result<Vec<u64>> {
-    pids.iter().map(|&pid| rss_kib(pid)).collect()
-}
-
-/// The resident set size of process `pid`, in KiB, from /proc/PID/status.
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let path = format!("/proc/{pid}/status");
-    let status = std::fs::read_to_string(&path)
-        .map_err(|err| anyhow::anyhow!("cannot read the server's memory use from {path}: {err}"))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("{path} has no VmRSS line (is process {pid} a zombie?)"))
-}
-
 /// Warns when the server's own open-file limit is below what the run needs: its
 /// refusals would otherwise look like a bench failure.
 fn warn_if_server_limit_is_low(pid: u32, connections: usize) {
@@ -192,16 +176,5 @@ fn warn_if_server_limit_is_low(pid: u32, connections: usize) {
             connections,
             "the server may open fewer files than this run needs connections"
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_this_process_rss() {
-        let rss = rss_kib(std::process::id()).unwrap();
-        assert!(rss > 0);
     }
 }

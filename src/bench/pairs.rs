@@ -11,13 +11,13 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::{Instant, MissedTickBehavior, sleep_until};
-use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::tungstenite::Message;
 
 use super::connect::{Connector, Pair, ServerUrl, close, ensure_file_limit, open_pairs};
 use super::inflight::{InFlight, Matched, RoundTrip};
 use super::progress;
 use super::report::{self, Errors, Latencies, LatencySummary, Pacing, PairsReport, latencies};
-use super::wire::{self, Reply};
+use super::wire::{self, Incoming, Reply};
 
 /// Most requests one pair may have unanswered in open loop. Beyond it the pair waits
 /// (late requests still count from their scheduled time), so that the client never
@@ -28,9 +28,9 @@ const MAX_IN_FLIGHT: usize = 256;
 /// median 1 ms, p99 2 ms on an idle machine). That much lateness is the client's clock,
 /// not the server, and is not counted as latency; beyond it (a pair at its in-flight
 /// cap, a client out of CPU) latency counts from the schedule.
-const TIMER_SLACK: Duration = Duration::from_millis(2);
+pub(super) const TIMER_SLACK: Duration = Duration::from_millis(2);
 /// How often each pair looks for requests older than the timeout.
-const WATCHDOG_PERIOD: Duration = Duration::from_millis(250);
+pub(super) const WATCHDOG_PERIOD: Duration = Duration::from_millis(250);
 
 /// What `bench pairs` does.
 #[derive(Debug, Clone)]
@@ -84,6 +84,7 @@ pub async fn run(config: &PairsConfig) -> anyhow::Result<PairsReport> {
     let controller_retries = opened.iter().map(|pair| u64::from(pair.controller_retries)).sum();
     let start = Instant::now();
     let measure_from = start + config.warmup;
+    let end = measure_from + config.duration;
     let plan = |index: usize| Plan {
         schedule: config.rate.map(|rate| {
             let interval = Duration::from_secs_f64(pairs_connected as f64 / rate);
@@ -94,7 +95,7 @@ pub async fn run(config: &PairsConfig) -> anyhow::Result<PairsReport> {
             )
         }),
         measure_from,
-        end: measure_from + config.duration,
+        end,
         timeout: config.timeout,
     };
     let completed = Arc::new(AtomicU64::new(0));
@@ -105,8 +106,7 @@ pub async fn run(config: &PairsConfig) -> anyhow::Result<PairsReport> {
         .map(|(index, pair)| tokio::spawn(drive(pair, plan(index), request.clone(), completed.clone())))
         .collect();
 
-    let bar = progress::timer(config.progress, config.warmup + config.duration);
-    let ticker = tokio::spawn(progress::tick_round_trips(bar.clone(), start, measure_from, completed));
+    let bar = progress::Window::start(config.progress, (start, measure_from, end), completed, "round trips");
     let mut total = latencies();
     let (mut requests, mut late_requests, mut round_trips) = (0, 0, 0);
     for task in tasks {
@@ -126,8 +126,7 @@ pub async fn run(config: &PairsConfig) -> anyhow::Result<PairsReport> {
             }
         }
     }
-    ticker.abort();
-    bar.finish_and_clear();
+    bar.finish();
 
     let seconds = config.duration.as_secs_f64();
     Ok(PairsReport {
@@ -194,10 +193,11 @@ async fn drive(mut pair: Pair, plan: Plan, request: Message, completed: Arc<Atom
             biased;
             () = &mut end => break,
             frame = pair.display.next() => {
-                let bytes = match data(frame) {
-                    Frame::Data(bytes) => bytes,
-                    Frame::Control => continue,
-                    Frame::Ended(why) => {
+                let bytes = match Incoming::from(frame) {
+                    // Binary frames are read as JSON too, as the seed's clients did.
+                    Incoming::Text(bytes) | Incoming::Binary(bytes) => bytes,
+                    Incoming::Control => continue,
+                    Incoming::Ended(why) => {
                         outcome.connection_lost("display", &why);
                         break;
                     }
@@ -212,10 +212,10 @@ async fn drive(mut pair: Pair, plan: Plan, request: Message, completed: Arc<Atom
                 outcome.settle(matched, at, &plan, &completed, "a draw came with no request waiting for it");
             }
             frame = pair.controller.next() => {
-                let bytes = match data(frame) {
-                    Frame::Data(bytes) => bytes,
-                    Frame::Control => continue,
-                    Frame::Ended(why) => {
+                let bytes = match Incoming::from(frame) {
+                    Incoming::Text(bytes) | Incoming::Binary(bytes) => bytes,
+                    Incoming::Control => continue,
+                    Incoming::Ended(why) => {
                         outcome.connection_lost("controller", &why);
                         break;
                     }
@@ -311,28 +311,5 @@ impl Outcome {
     fn connection_lost(&mut self, role: &str, why: &dyn std::fmt::Display) {
         self.errors.connection_failures += 1;
         self.errors.note(|| format!("the {role}'s connection ended: {why}"));
-    }
-}
-
-/// One read from a socket, sorted.
-enum Frame {
-    Data(tungstenite::Bytes),
-    /// Pings and pongs (tungstenite answers pings itself).
-    Control,
-    /// The connection is over, and why.
-    Ended(String),
-}
-
-fn data(frame: Option<Result<Message, tungstenite::Error>>) -> Frame {
-    match frame {
-        // Binary frames are read as JSON too, as the seed's clients did.
-        Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => Frame::Data(message.into_data()),
-        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Frame::Control,
-        Some(Ok(Message::Close(frame))) => Frame::Ended(match frame {
-            Some(frame) => format!("closed by the server with {} {}", u16::from(frame.code), frame.reason),
-            None => "closed by the server".to_owned(),
-        }),
-        Some(Err(err)) => Frame::Ended(err.to_string()),
-        None => Frame::Ended("the connection was dropped".to_owned()),
     }
 }

@@ -39,8 +39,34 @@ pub fn timer(enabled: bool, span: Duration) -> ProgressBar {
     bar(enabled, span.as_millis() as u64, "[{bar:40}] {elapsed_precise} {msg}")
 }
 
-/// Moves `bar` along with the clock and shows the round trips done so far.
-pub async fn tick_round_trips(bar: ProgressBar, start: Instant, measure_from: Instant, completed: Arc<AtomicU64>) {
+/// A bar over a bench's warm-up and measured window, counting what is done in the window.
+pub struct Window {
+    bar: ProgressBar,
+    ticker: tokio::task::JoinHandle<()>,
+}
+
+impl Window {
+    /// Starts the bar (hidden unless `enabled`): from `start`, through the warm-up until
+    /// `measure_from`, then the window until `end`, showing `completed` `what` (round
+    /// trips, messages) so far.
+    pub fn start(
+        enabled: bool,
+        (start, measure_from, end): (Instant, Instant, Instant),
+        completed: Arc<AtomicU64>,
+        what: &'static str,
+    ) -> Self {
+        let bar = timer(enabled, end - start);
+        let ticker = tokio::spawn(tick_count(bar.clone(), start, measure_from, completed, what));
+        Self { bar, ticker }
+    }
+
+    pub fn finish(self) {
+        self.ticker.abort();
+        self.bar.finish_and_clear();
+    }
+}
+
+async fn tick_count(bar: ProgressBar, start: Instant, measure_from: Instant, completed: Arc<AtomicU64>, what: &str) {
     let mut ticks = tokio::time::interval(REFRESH);
     loop {
         ticks.tick().await;
@@ -51,7 +77,7 @@ pub async fn tick_round_trips(bar: ProgressBar, start: Instant, measure_from: In
         } else {
             let done = completed.load(Ordering::Relaxed);
             let rate = done as f64 / (now - measure_from).as_secs_f64().max(1e-3);
-            bar.set_message(format!("{done} round trips, {rate:.0}/s"));
+            bar.set_message(format!("{done} {what}, {rate:.0}/s"));
         }
     }
 }

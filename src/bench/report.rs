@@ -56,13 +56,17 @@ impl From<&Latencies> for LatencySummary {
 /// What went wrong, by kind, over the whole run (warm-up included).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Errors {
-    /// `{"status":"error"}` answers to the controller, by code.
+    /// Errors by code: `{"status":"error"}` answers to the controller (`bench pairs`),
+    /// `{"type":"error"}` events to either side (`bench relay`).
     pub error_replies: BTreeMap<String, u64>,
-    /// Display messages that were not a draw of 1–3 distinct quiz ids and an action id.
+    /// Display messages that were not a draw of 1–3 distinct quiz ids and an action id
+    /// (`bench relay`: neither the bench's relay data nor an event it knows).
     pub malformed_display_messages: u64,
-    /// Controller answers that were neither "received" nor an error.
+    /// Controller answers that were neither "received" nor an error (`bench relay`: as
+    /// for the display).
     pub malformed_replies: u64,
-    /// Messages no outstanding request was waiting for.
+    /// Messages no outstanding request was waiting for (`bench relay`: relay data never
+    /// sent, and news of the other side coming or going mid-run).
     pub unsolicited_messages: u64,
     /// Pairs that could not connect, or whose connection failed or was closed mid-run.
     pub connection_failures: u64,
@@ -115,7 +119,7 @@ impl fmt::Display for Errors {
         }
         for (count, kind) in [
             (self.malformed_display_messages, "malformed display messages"),
-            (self.malformed_replies, "malformed replies"),
+            (self.malformed_replies, "malformed controller messages"),
             (self.unsolicited_messages, "unsolicited messages"),
             (self.connection_failures, "connection failures"),
             (self.timeouts, "timeouts"),

@@ -1,10 +1,38 @@
-//! What the bench reads off the wire: a controller's answer and a display's draw, checked
-//! against the seed protocol. Any server is measured, so nothing is compared byte for
-//! byte beyond the fast path: JSON is parsed (a Go server, for one, appends a newline).
+//! What the bench reads off the wire: one read from a socket, sorted; a controller's
+//! answer and a display's draw, checked against the seed protocol. Any server is
+//! measured, so nothing is compared byte for byte beyond the fast path: JSON is parsed
+//! (a Go server, for one, appends a newline).
 
 use serde::Deserialize;
+use tokio_tungstenite::tungstenite::{self, Bytes, Message};
 
 use crate::protocol::pairing::{Draw, RECEIVED};
+
+/// One read from a socket, sorted.
+pub enum Incoming {
+    Text(Bytes),
+    Binary(Bytes),
+    /// Pings and pongs (tungstenite answers pings itself).
+    Control,
+    /// The connection is over, and why.
+    Ended(String),
+}
+
+impl From<Option<Result<Message, tungstenite::Error>>> for Incoming {
+    fn from(frame: Option<Result<Message, tungstenite::Error>>) -> Self {
+        match frame {
+            Some(Ok(message @ Message::Text(_))) => Incoming::Text(message.into_data()),
+            Some(Ok(Message::Binary(bytes))) => Incoming::Binary(bytes),
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Incoming::Control,
+            Some(Ok(Message::Close(frame))) => Incoming::Ended(match frame {
+                Some(frame) => format!("closed by the server with {} {}", u16::from(frame.code), frame.reason),
+                None => "closed by the server".to_owned(),
+            }),
+            Some(Err(err)) => Incoming::Ended(err.to_string()),
+            None => Incoming::Ended("the connection was dropped".to_owned()),
+        }
+    }
+}
 
 /// How a controller was answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +82,7 @@ pub fn check_draw(bytes: &[u8]) -> Result<(), String> {
 }
 
 /// The start of a message, for error reports.
-fn excerpt(bytes: &[u8]) -> String {
+pub fn excerpt(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let text = text.trim_end();
     match text.char_indices().nth(120) {

@@ -9,6 +9,7 @@ use super::positive_duration;
 use crate::bench::connect::ServerUrl;
 use crate::bench::idle::IdleConfig;
 use crate::bench::pairs::PairsConfig;
+use crate::bench::relay::{Directions, RelayConfig};
 use crate::bench::room::RoomConfig;
 use crate::protocol::RoomName;
 
@@ -26,6 +27,8 @@ pub enum BenchCommand {
     Idle(BenchIdleArgs),
     /// Members of one room, some sending: fan-out deliveries per second and latency.
     Room(BenchRoomArgs),
+    /// v2 pairs relaying game input: messages per second, their latency, losses, reordering.
+    Relay(BenchRelayArgs),
 }
 
 #[derive(Debug, Args)]
@@ -90,11 +93,10 @@ pub struct BenchTargetArgs {
     pub connect_concurrency: u32,
 }
 
+/// What the benches that load pairs share: how many, for how long, and when a pair
+/// counts as stuck.
 #[derive(Debug, Args)]
-pub struct BenchPairsArgs {
-    #[command(flatten)]
-    pub target: BenchTargetArgs,
-
+pub struct BenchLoadArgs {
     /// Display/controller pairs (two connections each).
     #[arg(long, env = "PAIRLINK_BENCH_PAIRS", default_value_t = 50,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -107,6 +109,20 @@ pub struct BenchPairsArgs {
     /// How long to run before measuring.
     #[arg(long, env = "PAIRLINK_BENCH_WARMUP", default_value = "0s", value_parser = humantime::parse_duration)]
     pub warmup: Duration,
+
+    /// A request (relay: a message) still unanswered after this long is an error and
+    /// stops its pair.
+    #[arg(long, env = "PAIRLINK_BENCH_TIMEOUT", default_value = "10s", value_parser = positive_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPairsArgs {
+    #[command(flatten)]
+    pub target: BenchTargetArgs,
+
+    #[command(flatten)]
+    pub load: BenchLoadArgs,
 
     /// The difficulty every controller sends.
     #[arg(
@@ -123,10 +139,53 @@ pub struct BenchPairsArgs {
     /// above 1000/s per pair it sends in bursts: use more pairs for smooth load.
     #[arg(long, env = "PAIRLINK_BENCH_RATE", value_parser = positive_rate)]
     pub rate: Option<f64>,
+}
 
-    /// A request still unanswered after this long is an error and stops its pair.
-    #[arg(long, env = "PAIRLINK_BENCH_TIMEOUT", default_value = "10s", value_parser = positive_duration)]
-    pub timeout: Duration,
+/// `bench relay`: protocol v2 pairs relaying `{"type":"relay","data":{"t":…,"n":…}}`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Each message's data carries its send time and a sequence number per pair and \
+direction, {\"t\":NANOS,\"n\":SEQ}; the receiving end of the same pair, in this process, reads \
+both. Counted over the measured window: messages sent, delivered, lost (sent but not \
+delivered by the end of the run); over the whole run: gaps (a later message arrived \
+first), out of order, and errors ({\"type\":\"error\"} events by code). After the window \
+the pairs stop sending and wait, up to --timeout, for the messages still on their way."
+)]
+pub struct BenchRelayArgs {
+    #[command(flatten)]
+    pub target: BenchTargetArgs,
+
+    #[command(flatten)]
+    pub load: BenchLoadArgs,
+
+    /// Relay messages per second that each pair sends in each direction: open loop,
+    /// latency counted from each message's scheduled time (60: game input at 60 Hz).
+    /// 0: closed loop, each direction of a pair sends its next message as soon as its
+    /// last one arrived.
+    #[arg(long, env = "PAIRLINK_BENCH_RATE", default_value = "60", value_parser = rate_or_zero)]
+    pub rate: f64,
+
+    /// Who sends: both sides (both), the controller only (to-display, game input), or
+    /// the display only (to-controller).
+    #[arg(long, env = "PAIRLINK_BENCH_DIRECTION", value_enum, default_value_t = Directions::Both)]
+    pub direction: Directions,
+
+    /// Pad each message's data to at least this many bytes of JSON; without it the data
+    /// is as small as it comes, {"t":…,"n":…}, about 30 bytes.
+    #[arg(long, env = "PAIRLINK_BENCH_PAYLOAD_BYTES", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=16 * 1024 * 1024))]
+    pub payload_bytes: u32,
+
+    /// Send the data as binary frames, which pairlink relays as they are, instead of
+    /// text {"type":"relay","data":…}.
+    #[arg(long, env = "PAIRLINK_BENCH_BINARY")]
+    pub binary: bool,
+
+    /// The server's process id, if it runs on this machine: reports the CPU time it used
+    /// in the measured window, and per message delivered. Several, comma-separated (both
+    /// nodes, and Redis, for a cluster): each one's, and the sum per message.
+    #[arg(long = "pid", env = "PAIRLINK_BENCH_PID", value_delimiter = ',')]
+    pub pids: Vec<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +212,14 @@ pub struct BenchIdleArgs {
     pub pids: Vec<u32>,
 }
 
+/// A rate in messages per second, zero or more.
+fn rate_or_zero(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate >= 0.0 => Ok(rate),
+        _ => Err("must be a number of messages per second, e.g. 60, or 0 for closed loop".to_owned()),
+    }
+}
+
 /// A rate in round trips per second, more than zero.
 fn positive_rate(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
@@ -166,12 +233,32 @@ impl From<BenchPairsArgs> for PairsConfig {
         Self {
             url: args.target.url,
             controller_url: args.target.controller_url,
-            pairs: args.pairs as usize,
-            duration: args.duration,
-            warmup: args.warmup,
+            pairs: args.load.pairs as usize,
+            duration: args.load.duration,
+            warmup: args.load.warmup,
             difficulty: args.difficulty,
             rate: args.rate,
-            timeout: args.timeout,
+            timeout: args.load.timeout,
+            connect_concurrency: args.target.connect_concurrency as usize,
+            progress: true,
+        }
+    }
+}
+
+impl From<BenchRelayArgs> for RelayConfig {
+    fn from(args: BenchRelayArgs) -> Self {
+        Self {
+            url: args.target.url,
+            controller_url: args.target.controller_url,
+            pairs: args.load.pairs as usize,
+            duration: args.load.duration,
+            warmup: args.load.warmup,
+            rate: (args.rate > 0.0).then_some(args.rate),
+            directions: args.direction,
+            payload_bytes: args.payload_bytes as usize,
+            binary: args.binary,
+            timeout: args.load.timeout,
+            pids: args.pids,
             connect_concurrency: args.target.connect_concurrency as usize,
             progress: true,
         }
@@ -199,13 +286,25 @@ mod tests {
     use crate::cli::{Cli, Command};
     use clap::Parser;
 
+    /// `pairlink bench MODE ARGS…`, parsed.
+    fn bench(mode: &str, args: &[&str]) -> BenchCommand {
+        let argv = ["pairlink", "bench", mode].into_iter().chain(args.iter().copied());
+        let Command::Bench(BenchArgs { command }) = Cli::try_parse_from(argv).unwrap().command else {
+            panic!("not bench");
+        };
+        command
+    }
+
     fn idle(args: &[&str]) -> IdleConfig {
-        let argv = ["pairlink", "bench", "idle"].iter().chain(args);
-        let Command::Bench(BenchArgs {
-            command: BenchCommand::Idle(args),
-        }) = Cli::try_parse_from(argv).unwrap().command
-        else {
+        let BenchCommand::Idle(args) = bench("idle", args) else {
             panic!("not bench idle");
+        };
+        args.into()
+    }
+
+    fn relay(args: &[&str]) -> RelayConfig {
+        let BenchCommand::Relay(args) = bench("relay", args) else {
+            panic!("not bench relay");
         };
         args.into()
     }
@@ -226,6 +325,35 @@ mod tests {
         ]);
         assert_eq!(config.controller_url, Some("ws://127.0.0.1:2".parse().unwrap()));
         assert_eq!(config.pids, [10, 20]);
+    }
+
+    #[test]
+    fn bench_relay_defaults_to_60_a_second_both_ways_and_0_is_closed_loop() {
+        let config = relay(&[]);
+        assert_eq!(config.rate, Some(60.0));
+        assert_eq!(config.directions, Directions::Both);
+        assert_eq!((config.pairs, config.payload_bytes, config.binary), (50, 0, false));
+
+        let config = relay(&[
+            "--rate",
+            "0",
+            "--direction",
+            "to-display",
+            "--payload-bytes",
+            "256",
+            "--binary",
+        ]);
+        assert_eq!(config.rate, None);
+        assert_eq!(config.directions, Directions::ToDisplay);
+        assert_eq!((config.payload_bytes, config.binary), (256, true));
+    }
+
+    #[test]
+    fn bench_relay_refuses_negative_rates_and_unknown_directions() {
+        for args in [&["--rate", "-1"][..], &["--rate", "fast"], &["--direction", "sideways"]] {
+            let argv = ["pairlink", "bench", "relay"].iter().chain(args);
+            assert!(Cli::try_parse_from(argv).is_err(), "{args:?}");
+        }
     }
 
     #[test]

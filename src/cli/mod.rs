@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use bench::{BenchArgs, BenchCommand, BenchIdleArgs, BenchPairsArgs, BenchRoomArgs, BenchTargetArgs};
+pub use bench::{
+    BenchArgs, BenchCommand, BenchIdleArgs, BenchLoadArgs, BenchPairsArgs, BenchRelayArgs, BenchRoomArgs,
+    BenchTargetArgs,
+};
 pub use tools::{ClientArgs, ClientEndpoint, ScopeArgs, TokenArgs};
 
 use crate::auth::AuthSecret;

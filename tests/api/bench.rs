@@ -6,10 +6,14 @@ use std::time::Duration;
 use pairlink::bench::connect::ServerUrl;
 use pairlink::bench::idle::{self, IdleConfig};
 use pairlink::bench::pairs::{self, PairsConfig};
+use pairlink::bench::relay::{self, Directions, RelayConfig};
+use pairlink::bench::relay_report::{Flow, RelayReport};
 use pairlink::db::Backend;
 use tokio_util::sync::CancellationToken;
 
+use crate::deployment::{BrokerKind, Deployment};
 use crate::helpers::spawn_default;
+use crate::on_both_brokers;
 
 fn pairs_config(url: ServerUrl, rate: Option<f64>) -> PairsConfig {
     PairsConfig {
@@ -176,5 +180,108 @@ async fn a_room_bench_delivers_every_message_to_every_member() {
         (report.missing, report.members_with_gaps, report.members_lost),
         (0, 0, 0),
         "{report}"
+    );
+}
+
+fn relay_config(url: ServerUrl, rate: Option<f64>, directions: Directions) -> RelayConfig {
+    RelayConfig {
+        url,
+        controller_url: None,
+        pairs: 4,
+        duration: Duration::from_millis(600),
+        warmup: Duration::from_millis(200),
+        rate,
+        directions,
+        payload_bytes: 0,
+        binary: false,
+        timeout: Duration::from_secs(10),
+        pids: Vec::new(),
+        connect_concurrency: 8,
+        progress: false,
+    }
+}
+
+/// What a user of `bench relay` relies on: every message sent in the window arrived,
+/// none skipped or reordered, no error, and the directions add up to the total.
+fn assert_all_delivered_in_order(report: &RelayReport) {
+    let Flow {
+        sent,
+        delivered,
+        lost,
+        gaps,
+        out_of_order,
+        ..
+    } = report.total;
+    assert!(sent > 0, "{report}");
+    assert_eq!(delivered, sent, "{report}");
+    assert_eq!((lost, gaps, out_of_order), (0, 0, 0), "{report}");
+    assert_eq!(report.errors_total, 0, "{report}");
+    let ways: Vec<&Flow> = [&report.to_display, &report.to_controller]
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(ways.iter().map(|way| way.sent).sum::<u64>(), sent, "{report}");
+    assert_eq!(ways.iter().map(|way| way.delivered).sum::<u64>(), delivered, "{report}");
+    for way in ways {
+        assert!(way.sent > 0, "{report}");
+        assert_eq!((way.lost, way.gaps, way.out_of_order), (0, 0, 0), "{report}");
+    }
+}
+
+on_both_brokers!(a_relay_bench_delivers_every_message_both_ways_in_order);
+
+async fn a_relay_bench_delivers_every_message_both_ways_in_order(broker: BrokerKind) {
+    let app = Deployment::start(broker).await;
+    let node = |i: usize| -> ServerUrl { format!("ws://{}", app.addr(i)).parse().unwrap() };
+    let mut config = relay_config(node(0), Some(100.0), Directions::Both);
+    // On a cluster, each pair spans the two nodes.
+    config.controller_url = Some(node(app.node_count() - 1));
+
+    let report = relay::run(&config).await.unwrap();
+
+    assert_eq!(report.pairs_connected, 4, "{report}");
+    assert!(
+        report.to_display.is_some() && report.to_controller.is_some(),
+        "{report}"
+    );
+    assert_all_delivered_in_order(&report);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_loop_one_way_binary_relay_bench_counts_only_that_way() {
+    let app = spawn_default(Backend::Sqlite).await;
+    let mut config = relay_config(server_url(&app), None, Directions::ToDisplay);
+    config.binary = true;
+    config.payload_bytes = 200;
+    // The server runs in this process.
+    config.pids = vec![std::process::id()];
+
+    let report = relay::run(&config).await.unwrap();
+
+    assert_eq!(report.to_controller.as_ref().map(|way| way.sent), None, "{report}");
+    assert_all_delivered_in_order(&report);
+    assert_eq!(report.servers.len(), 1);
+    assert!(report.server_cpu_us_per_message.is_some(), "{report}");
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["directions"], "to-display");
+    assert_eq!(json["pacing"], "closed_loop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_controller_refused_in_band_is_one_clear_error() {
+    // Two servers that share nothing: a v2 controller on the second is told in-band that
+    // its display is offline, tries again, and the bench gives up with that reason.
+    let displays = spawn_default(Backend::Sqlite).await;
+    let controllers = spawn_default(Backend::Sqlite).await;
+    let mut config = relay_config(server_url(&displays), Some(60.0), Directions::Both);
+    config.controller_url = Some(server_url(&controllers));
+
+    let err = relay::run(&config).await.unwrap_err();
+
+    let message = format!("{err:#}");
+    assert!(message.starts_with("no pair could be opened on"), "{message}");
+    assert!(
+        message.contains("refused the controller in-band with display_offline"),
+        "{message}"
     );
 }
