@@ -82,10 +82,14 @@ struct Held {
 }
 
 impl Held {
-    /// Tells the controller (if it is still there) that the draw was dropped.
+    /// Tells the controller (if it is still there) that the draw was dropped. The answer
+    /// is made only for a controller that can read it, so that `pairlink_errors_total`
+    /// counts answers sent, not draws of controllers long gone.
     fn expire(self, why: &'static str) {
         METRICS.held.dec();
-        let _ = self.controller.push((self.expired)(why));
+        if self.controller.is_open() {
+            let _ = self.controller.push((self.expired)(why));
+        }
     }
 }
 
@@ -452,5 +456,27 @@ mod tests {
         };
         assert_eq!(text.as_str(), format!("expired: {DID_NOT_RECONNECT}"));
         assert!(held.queues().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_expired_answer_is_made_for_a_controller_that_left() {
+        let (held, _hub) = setup();
+        let (controller, controller_reader) = outbox(8);
+        let made = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let noticed = made.clone();
+        let expired: Expiry = Box::new(move |why| {
+            noticed.store(true, std::sync::atomic::Ordering::SeqCst);
+            Message::Text(why.into())
+        });
+        held.send_or_hold(device(5), draw(5), &controller, expired)
+            .await
+            .unwrap();
+        drop(controller_reader);
+        tokio::time::sleep(Duration::from_secs(61)).await;
+        assert!(held.queues().is_empty(), "the draw expired");
+        assert!(
+            !made.load(std::sync::atomic::Ordering::SeqCst),
+            "an answer was made for a controller that was gone"
+        );
     }
 }

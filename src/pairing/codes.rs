@@ -107,7 +107,8 @@ async fn resolve(app: &AppState, code: &str, client: SocketAddr) -> Result<(Pair
     let attempt = match backplane.attempt_guess(client.ip()).await {
         Ok(Ok(attempt)) => attempt,
         Ok(Err(retry_after)) => {
-            let seconds = retry_after.as_secs().max(1);
+            // Rounded up: a client that waits exactly this long finds its budget back.
+            let seconds = (retry_after.as_millis().div_ceil(1000) as u64).max(1);
             return Err(Refusal::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 ErrorCode::TooManyGuesses,

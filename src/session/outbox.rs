@@ -212,6 +212,12 @@ impl Outbox {
         self.0.room.notify_waiters();
     }
 
+    /// Whether the connection still takes messages: no close was asked for and its task
+    /// is alive. A sender can skip making an answer nobody would read.
+    pub fn is_open(&self) -> bool {
+        self.0.lock().open
+    }
+
     /// Asks the connection to send what is already queued, then close with `frame`.
     /// Later pushes fail with [`PushError::Closed`].
     pub fn close(&self, frame: CloseFrame) {

@@ -430,6 +430,39 @@ async fn messages_beyond_the_rate_limit_are_refused_and_the_connection_stays() {
     assert_eq!(limited, 7);
 }
 
+/// Rooms, signaling and the chat hub speak typed events, their `rate_limited` too.
+#[tokio::test]
+async fn rooms_signaling_and_the_hub_answer_rate_limited_as_a_typed_error() {
+    let limits = Limits {
+        rate_limit: Some("1/1".parse().unwrap()),
+        ..Limits::default()
+    };
+    let app = spawn(Setup::new(Backend::Sqlite).limits(limits)).await;
+    let signal = r#"{"type":"offer","target_id":"nobody","sdp":"x"}"#;
+    for (path, message) in [
+        ("/ws/rooms/limits?name=a", r#"{"n":1}"#),
+        ("/ws/signal/limits", signal),
+        ("/ws", "hello"),
+    ] {
+        let mut ws = connect(&app.ws_url(path)).await.unwrap();
+        for _ in 0..4 {
+            ws.feed(Message::text(message)).await.unwrap();
+        }
+        ws.flush().await.unwrap();
+        let refused = loop {
+            let text = next_text(&mut ws).await;
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+                continue;
+            };
+            if value["code"] == "rate_limited" {
+                break value;
+            }
+        };
+        assert_eq!(refused["type"], "error", "{path}: {refused}");
+        assert!(refused.get("status").is_none(), "{path}: {refused}");
+    }
+}
+
 #[tokio::test]
 async fn the_server_keeps_serving_well_past_its_shutdown_timeout() {
     let app = spawn(Setup::new(Backend::Sqlite).config(|c| c.shutdown_timeout = Duration::from_millis(50))).await;

@@ -19,6 +19,7 @@ on_both_brokers!(
     a_controller_joins_by_code_exactly_as_by_uuid,
     codes_end_with_their_display_or_their_time,
     an_address_that_guesses_too_often_is_refused_even_for_live_codes,
+    waiting_the_advertised_retry_after_is_enough,
 );
 
 /// Asks node `node` for the pairing code of `uuid`'s display.
@@ -272,5 +273,30 @@ async fn an_address_that_guesses_too_often_is_refused_even_for_live_codes(broker
             .await
             .status,
         200
+    );
+}
+
+/// `Retry-After` is rounded up, never down: a client that waits exactly what it was told
+/// is let in. With a window of 1.5 s, rounding down would say 1 s, too early.
+async fn waiting_the_advertised_retry_after_is_enough(broker: BrokerKind) {
+    let options = Options::new().config(|config| config.codes.guesses = "1/1500ms".parse().unwrap());
+    let app = Deployment::with(broker, options).await;
+    let guesser: IpAddr = [127, 0, 0, 4].into();
+    assert_eq!(
+        app.http_from(guesser, 0, "GET", "/api/pairings/code/AAAAAA")
+            .await
+            .status,
+        404
+    );
+    let refused = app.http_from(guesser, 0, "GET", "/api/pairings/code/AAAAAA").await;
+    assert_eq!(refused.status, 429);
+    let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    tokio::time::sleep(Duration::from_secs(wait)).await;
+    assert_eq!(
+        app.http_from(guesser, 0, "GET", "/api/pairings/code/AAAAAA")
+            .await
+            .status,
+        404,
+        "after waiting Retry-After, the address has its budget back"
     );
 }
