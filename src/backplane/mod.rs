@@ -159,6 +159,10 @@ pub trait Inbound: Send + Sync {
     /// `peer`'s node was found dead: its counterpart learns that it is gone.
     async fn peer_lost(&self, peer: Peer);
 
+    /// Presence notices may have been lost (the backplane was away): each connection here
+    /// whose idea of its counterpart is wrong is told what is true now.
+    async fn presence_doubtful(&self);
+
     /// A display of `device` attached on another node (held delivery hands it what waits).
     fn display_attached(&self, device: DeviceId);
 

@@ -76,6 +76,9 @@ struct Slot {
     generation: Generation,
     outbox: Outbox,
     version: Version,
+    /// What the connection was last told of its counterpart (its welcome's `peer`, then
+    /// each presence event), so that presence can be put right after a notice was lost.
+    counterpart_told: bool,
 }
 
 /// Who is connected here: the counts of `GET /api/stats`.
@@ -141,6 +144,7 @@ impl Hub {
                 generation,
                 outbox,
                 version,
+                counterpart_told: false,
             };
             pairs.insert(peer, slot)
         };
@@ -188,6 +192,41 @@ impl Hub {
         let _ = self.deliver(peer.counterpart(), parcel, Wait::Pushed).await;
     }
 
+    /// Whether `peer`'s counterpart is connected, for the welcome of the connection that
+    /// holds `peer` as `generation`; remembered as what that connection was told.
+    pub async fn counterpart_online(&self, peer: Peer, generation: Generation) -> bool {
+        let online = self.is_online(peer.counterpart()).await.unwrap_or(false);
+        if let Some(slot) = lock(&self.pairs).get_mut(&peer) {
+            if slot.generation == generation {
+                slot.counterpart_told = online;
+            }
+        }
+        online
+    }
+
+    /// Tells each connection here whose idea of its counterpart is out of date (a presence
+    /// notice was lost while the backplane was away) what is true now.
+    pub async fn recheck_presence(&self) {
+        let told: Vec<(Peer, bool)> = lock(&self.pairs)
+            .iter()
+            .filter(|(_, slot)| slot.version == Version::V2)
+            .map(|(peer, slot)| (*peer, slot.counterpart_told))
+            .collect();
+        let checks = told.into_iter().map(|(peer, told)| async move {
+            match self.is_online(peer.counterpart()).await {
+                Ok(online) if online != told => {
+                    let parcel = Parcel::Presence {
+                        role: peer.counterpart().role,
+                        connected: online,
+                    };
+                    let _ = self.deliver_here(peer, &parcel, Wait::Pushed).await;
+                }
+                _ => {}
+            }
+        });
+        futures_util::future::join_all(checks).await;
+    }
+
     /// Whether a connection holds `peer` right now, on any node.
     pub async fn is_online(&self, peer: Peer) -> Result<bool, Unavailable> {
         if lock(&self.pairs).contains_key(&peer) {
@@ -222,12 +261,15 @@ impl Hub {
             }
         }
         let (generation, outbox, message) = {
-            let pairs = lock(&self.pairs);
-            let slot = pairs.get(&to)?;
+            let mut pairs = lock(&self.pairs);
+            let slot = pairs.get_mut(&to)?;
             // This version has no such message: nothing to write, and nothing lost.
             let Some(message) = parcel.encode(slot.version) else {
                 return Some(Ok(()));
             };
+            if let Parcel::Presence { connected, .. } = parcel {
+                slot.counterpart_told = *connected;
+            }
             if wait == Wait::Pushed {
                 return Some(slot.outbox.push(message).map_err(push_error));
             }
@@ -345,6 +387,10 @@ impl Inbound for Hub {
 
     async fn peer_lost(&self, peer: Peer) {
         self.tell_counterpart(peer, false).await;
+    }
+
+    async fn presence_doubtful(&self) {
+        self.recheck_presence().await;
     }
 
     fn display_attached(&self, device: DeviceId) {

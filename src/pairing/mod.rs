@@ -217,7 +217,7 @@ async fn accept<H: Handler + 'static>(
     if version == Version::V2 {
         // Asked once registered: a counterpart arriving meanwhile is then told of this
         // connection, or seen here.
-        let peer_online = app.hub.is_online(peer.counterpart()).await.unwrap_or(false);
+        let peer_online = app.hub.counterpart_online(peer, generation).await;
         let _ = outbox.push_front(Message::Text(welcome(&app, peer, peer_online).into()));
     }
     let registration = Registration {

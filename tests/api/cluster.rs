@@ -695,3 +695,34 @@ impl Drop for OwnRedis {
         }
     }
 }
+
+/// A display that leaves while Redis is away cannot be announced then; its controller on
+/// the other node is told once Redis is back, and again when the display returns.
+#[tokio::test]
+async fn presence_across_nodes_is_put_right_after_redis_was_away() {
+    let redis = OwnRedis::start().await;
+    let cluster = Cluster::start_on(&redis.url(), 2, &["--heartbeat-interval", "300ms"]).await;
+    let display_url = cluster.url(0, &format!("/ws/difficulty/unity/{UUID}"));
+    let mut display = crate::v2_client::connect_v2(&display_url).await;
+    assert_eq!(next_json(&mut display).await["type"], "welcome");
+    let controller_url = cluster.url(1, &format!("/ws/difficulty/android/{UUID}"));
+    let mut controller = crate::v2_client::connect_v2(&controller_url).await;
+    assert_eq!(next_json(&mut controller).await["peer"], true);
+    assert_eq!(next_json(&mut display).await["connected"], true);
+
+    let redis = redis.stop();
+    close_and_wait(display).await;
+    let _redis = redis.restart().await;
+    let gone = next_json(&mut controller).await;
+    assert_eq!(
+        gone,
+        serde_json::json!({"type":"peer","role":"display","connected":false}),
+        "the controller is told its display left while Redis was away"
+    );
+    let mut display = crate::v2_client::connect_v2(&display_url).await;
+    assert_eq!(next_json(&mut display).await["peer"], true);
+    assert_eq!(
+        next_json(&mut controller).await,
+        serde_json::json!({"type":"peer","role":"display","connected":true})
+    );
+}

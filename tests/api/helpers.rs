@@ -466,3 +466,9 @@ pub async fn http(app: &TestApp, method: &str, path: &str) -> HttpReply {
 pub async fn http_to(addr: SocketAddr, method: &str, path: &str) -> HttpReply {
     request([127, 0, 0, 1].into(), addr, method, path, &[]).await
 }
+
+/// Closes `ws` from the client's side and waits until the server has closed it too.
+pub async fn close_and_wait(mut ws: Ws) {
+    ws.close(None).await.unwrap();
+    while let Some(Ok(_)) = ws.next().await {}
+}

@@ -96,11 +96,6 @@ fn hold(hold_for: Duration, hold_max: usize) -> Setup {
         .config(move |c| c.hold = Some(HoldPolicy { hold_for, hold_max }))
 }
 
-async fn close_and_wait(mut ws: Ws) {
-    ws.close(None).await.unwrap();
-    while let Some(Ok(_)) = ws.next().await {}
-}
-
 #[tokio::test]
 async fn held_draws_reach_a_returning_display_in_order_and_once() {
     let app = spawn(hold(Duration::from_secs(5), 2)).await;

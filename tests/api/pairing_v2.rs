@@ -160,11 +160,6 @@ fn holding(hold_for: Duration) -> Options {
         .config(move |c| c.hold = Some(HoldPolicy { hold_for, hold_max: 4 }))
 }
 
-async fn close_and_wait(mut ws: Ws) {
-    ws.close(None).await.unwrap();
-    while let Some(Ok(_)) = futures_util::StreamExt::next(&mut ws).await {}
-}
-
 async fn held_draws_are_queued_then_delivered_held_or_expire_with_their_ids(broker: BrokerKind) {
     let app = Deployment::with(broker, holding(Duration::from_secs(30))).await;
     let (display, welcome) = v2_client::display(&app, 0, UUID).await;

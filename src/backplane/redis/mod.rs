@@ -86,6 +86,8 @@ struct Shared {
     /// Set while the subscription connection is up and the last heartbeat got through.
     ready: AtomicBool,
     subscribed: AtomicBool,
+    /// Presence is to be checked again at the next reconciliation (Redis was away).
+    presence_owed: AtomicBool,
     /// Told when the subscription connection is first up.
     first_subscription: Notify,
     /// Requests to other nodes waiting for their outcome.
@@ -162,6 +164,7 @@ impl RedisBackplane {
             subscriptions: tokio::sync::Mutex::default(),
             ready: AtomicBool::new(false),
             subscribed: AtomicBool::new(false),
+            presence_owed: AtomicBool::new(false),
             first_subscription: Notify::new(),
             pending: Mutex::default(),
             next_request: AtomicU64::new(1),
@@ -269,8 +272,19 @@ impl RedisBackplane {
                 if let Err(err) = self.reregister().await {
                     tracing::warn!(%err, "could not register this node's connections again");
                 }
+                self.recheck_presence().await;
             }
             self.set_ready(ok && self.0.subscribed.load(Ordering::Relaxed));
+        }
+    }
+
+    /// Presence notices were lost while Redis was away: the hub checks its connections'
+    /// counterparts now, and once more at the next reconciliation, by when the other
+    /// nodes have registered again too.
+    async fn recheck_presence(&self) {
+        self.0.presence_owed.store(true, Ordering::Relaxed);
+        if let Some(inbound) = self.inbound() {
+            inbound.presence_doubtful().await;
         }
     }
 
@@ -294,6 +308,11 @@ impl RedisBackplane {
                 }
                 if let Err(err) = self.check_catalog_version().await {
                     tracing::debug!(%err, "could not check the catalogue version");
+                }
+                if self.0.presence_owed.swap(false, Ordering::Relaxed) {
+                    if let Some(inbound) = self.inbound() {
+                        inbound.presence_doubtful().await;
+                    }
                 }
             }
         }

@@ -66,6 +66,7 @@ impl RedisBackplane {
             // Redis may have restarted empty, and messages were missed meanwhile.
             self.heartbeat().await?;
             self.reregister().await?;
+            self.recheck_presence().await;
             self.spawn(self.clone().reload_catalog());
             tracing::info!("reconnected to Redis: connections registered again");
         }
