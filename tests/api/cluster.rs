@@ -479,9 +479,9 @@ async fn a_killed_node_is_forgotten_within_three_heartbeats() {
     assert_eq!(next_of_type(&mut survivor, "leave").await["type"], "leave");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_v2_side_hears_that_its_counterpart_went_with_a_killed_node() {
-    let mut cluster = Cluster::start(2, &["--heartbeat-interval", "300ms"]).await;
+/// A v2 display on node 0 and its v2 controller on node 1, each past its welcome and the
+/// display told that the controller came.
+async fn v2_pair_over_two_nodes(cluster: &Cluster) -> (Ws, Ws) {
     let display_url = cluster.url(0, &format!("/ws/difficulty/unity/{UUID}"));
     let mut display = crate::v2_client::connect_v2(&display_url).await;
     assert_eq!(next_json(&mut display).await["type"], "welcome");
@@ -489,6 +489,13 @@ async fn a_v2_side_hears_that_its_counterpart_went_with_a_killed_node() {
     let mut controller = crate::v2_client::connect_v2(&controller_url).await;
     assert_eq!(next_json(&mut controller).await["peer"], true);
     assert_eq!(next_json(&mut display).await["connected"], true);
+    (display, controller)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_v2_side_hears_that_its_counterpart_went_with_a_killed_node() {
+    let mut cluster = Cluster::start(2, &["--heartbeat-interval", "300ms"]).await;
+    let (_display, mut controller) = v2_pair_over_two_nodes(&cluster).await;
 
     cluster.take(0).kill().await;
     let gone = next_json(&mut controller).await;
@@ -702,13 +709,7 @@ impl Drop for OwnRedis {
 async fn presence_across_nodes_is_put_right_after_redis_was_away() {
     let redis = OwnRedis::start().await;
     let cluster = Cluster::start_on(&redis.url(), 2, &["--heartbeat-interval", "300ms"]).await;
-    let display_url = cluster.url(0, &format!("/ws/difficulty/unity/{UUID}"));
-    let mut display = crate::v2_client::connect_v2(&display_url).await;
-    assert_eq!(next_json(&mut display).await["type"], "welcome");
-    let controller_url = cluster.url(1, &format!("/ws/difficulty/android/{UUID}"));
-    let mut controller = crate::v2_client::connect_v2(&controller_url).await;
-    assert_eq!(next_json(&mut controller).await["peer"], true);
-    assert_eq!(next_json(&mut display).await["connected"], true);
+    let (display, mut controller) = v2_pair_over_two_nodes(&cluster).await;
 
     let redis = redis.stop();
     close_and_wait(display).await;
@@ -719,6 +720,7 @@ async fn presence_across_nodes_is_put_right_after_redis_was_away() {
         serde_json::json!({"type":"peer","role":"display","connected":false}),
         "the controller is told its display left while Redis was away"
     );
+    let display_url = cluster.url(0, &format!("/ws/difficulty/unity/{UUID}"));
     let mut display = crate::v2_client::connect_v2(&display_url).await;
     assert_eq!(next_json(&mut display).await["peer"], true);
     assert_eq!(
