@@ -33,6 +33,11 @@ pub async fn sweep(backplane: &RedisBackplane) -> anyhow::Result<()> {
             .arg(keys.node_channel(&node))
             .query_async(&mut redis)
             .await?;
+        if !alive {
+            // Its addresses count as gone: deliveries look them up again.
+            shared.holders.forget_node(&node);
+            shared.couriers.dismiss(&keys.node_channel(&node));
+        }
         if alive || subscribers > 0 {
             continue;
         }
