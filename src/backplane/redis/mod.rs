@@ -6,7 +6,10 @@
 //! - Each node has a channel of its own. Who holds each pairing address is a key naming
 //!   the node (`peer:{role}:{uuid}` → `{node}/{generation}`); a message for a connection
 //!   on another node is published on that node's channel, which answers on the sender's.
-//!   So routing needs one subscription per node, not per connection.
+//!   So routing needs one subscription per node, not per connection. A node remembers
+//!   where it last found each address (`holders.rs`) and looks it up again only when that
+//!   node answers that it does not hold it; messages for one node go out in batches
+//!   (`courier.rs`).
 //! - Each group (hub, room, signaling room) has a channel, subscribed by the nodes that
 //!   have members in it. Lua scripts give a room's messages their `seq`, keep its history
 //!   and publish them in one step, so every node sees one order.
