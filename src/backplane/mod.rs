@@ -62,6 +62,9 @@ pub enum Outcome {
     Delivered,
     Offline,
     SlowConsumer,
+    /// The node asked does not hold the address (any more), or is gone: the sender,
+    /// which had guessed where it was, looks it up and tries once more.
+    NotHeld,
 }
 
 /// A delivery routed to the node that holds its address.
@@ -200,6 +203,10 @@ pub trait Backplane: Send + Sync + 'static {
 
     /// Has `node` deliver `routed` to its connection, and returns the outcome.
     async fn route(&self, node: &NodeId, routed: Routed) -> Result<Outcome, Unavailable>;
+
+    /// Has the other node holding `peer` deliver `parcel` to it, waiting as `wait` says,
+    /// and returns the outcome: [`Outcome::Offline`] when no other node holds it.
+    async fn route_to_peer(&self, peer: Peer, parcel: Parcel, wait: Wait) -> Result<Outcome, Unavailable>;
 
     /// Adds a member to `group` (announcing it with `notice`) and returns the group as
     /// the member finds it. From now on this node receives the group's envelopes. The

@@ -18,11 +18,12 @@ use super::codes::{CodeTable, IssuedCode};
 use super::guesses::{Attempt, GuessLimit, GuessTable};
 use super::{
     Backplane, CatalogChange, Envelope, Inbound, NodeId, Outcome, Publication, RoomPolicy, Routed, Snapshot,
-    Unavailable,
+    Unavailable, Wait,
 };
 use crate::address::{Generation, Group, Peer};
 use crate::lifecycle::Tasks;
 use crate::protocol::pairing::PairingCode;
+use crate::protocol::parcel::Parcel;
 use crate::protocol::rooms::MemberCard;
 use crate::protocol::{ClientId, DeviceId, Role};
 
@@ -143,6 +144,10 @@ impl Backplane for Solo {
     }
 
     async fn route(&self, _node: &NodeId, _routed: Routed) -> Result<Outcome, Unavailable> {
+        Ok(Outcome::Offline)
+    }
+
+    async fn route_to_peer(&self, _peer: Peer, _parcel: Parcel, _wait: Wait) -> Result<Outcome, Unavailable> {
         Ok(Outcome::Offline)
     }
 

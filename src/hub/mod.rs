@@ -51,7 +51,7 @@ impl From<Outcome> for Result<(), SendError> {
     fn from(outcome: Outcome) -> Self {
         match outcome {
             Outcome::Delivered => Ok(()),
-            Outcome::Offline => Err(SendError::Offline),
+            Outcome::Offline | Outcome::NotHeld => Err(SendError::Offline),
             Outcome::SlowConsumer => Err(SendError::SlowConsumer),
         }
     }
@@ -241,11 +241,7 @@ impl Hub {
         if let Some(result) = self.deliver_here(to, &parcel, wait).await {
             return result;
         }
-        let Some(node) = self.backplane.locate(to).await? else {
-            return Err(SendError::Offline);
-        };
-        let routed = Routed::Peer { peer: to, parcel, wait };
-        self.backplane.route(&node, routed).await?.into()
+        self.backplane.route_to_peer(to, parcel, wait).await?.into()
     }
 
     /// Delivers to the connection holding `to` on this node; `None` if none does.
@@ -365,11 +361,11 @@ impl Inbound for Hub {
 
     async fn routed(&self, routed: Routed) -> Outcome {
         match routed {
-            Routed::Peer { peer, parcel, wait } => outcome(
-                self.deliver_here(peer, &parcel, wait)
-                    .await
-                    .unwrap_or(Err(SendError::Offline)),
-            ),
+            // Not here (any more): the sender looks for the holder again.
+            Routed::Peer { peer, parcel, wait } => match self.deliver_here(peer, &parcel, wait).await {
+                Some(result) => outcome(result),
+                None => Outcome::NotHeld,
+            },
             Routed::Member { group, id, frame } => match Group::from_name(&group) {
                 Some(group) => outcome(
                     self.groups

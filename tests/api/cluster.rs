@@ -17,7 +17,7 @@ use crate::process::ServerProcess;
 const UUID: &str = "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f";
 
 /// Nodes of one cluster; its Redis keys go with it.
-struct Cluster {
+pub(crate) struct Cluster {
     nodes: Vec<Option<ServerProcess>>,
     prefix: String,
     redis_url: String,
@@ -25,17 +25,17 @@ struct Cluster {
 }
 
 impl Cluster {
-    async fn start(nodes: usize, args: &[&str]) -> Self {
+    pub(crate) async fn start(nodes: usize, args: &[&str]) -> Self {
         Self::start_on("redis://127.0.0.1:6379", nodes, args).await
     }
 
     /// Starts `nodes` nodes one after the other (the first one migrates and loads the demo).
-    async fn start_on(redis_url: &str, nodes: usize, args: &[&str]) -> Self {
+    pub(crate) async fn start_on(redis_url: &str, nodes: usize, args: &[&str]) -> Self {
         Self::start_with(redis_url, None, nodes, args).await
     }
 
     /// Like [`Cluster::start`], on a database holding `catalog` instead of the demo.
-    async fn start_with(redis_url: &str, catalog: Option<String>, nodes: usize, args: &[&str]) -> Self {
+    pub(crate) async fn start_with(redis_url: &str, catalog: Option<String>, nodes: usize, args: &[&str]) -> Self {
         let database = TestDatabase::create(Backend::Postgres).await;
         if let Some(catalog) = catalog {
             let db = database.connect().await;
@@ -63,27 +63,27 @@ impl Cluster {
         }
     }
 
-    fn node(&self, i: usize) -> &ServerProcess {
+    pub(crate) fn node(&self, i: usize) -> &ServerProcess {
         self.nodes[i].as_ref().expect("node running")
     }
 
-    fn url(&self, i: usize, path: &str) -> String {
+    pub(crate) fn url(&self, i: usize, path: &str) -> String {
         format!("ws://{}{path}", self.node(i).addr)
     }
 
-    async fn display(&self, i: usize, uuid: &str) -> Ws {
+    pub(crate) async fn display(&self, i: usize, uuid: &str) -> Ws {
         connect(&self.url(i, &format!("/ws/difficulty/unity/{uuid}")))
             .await
             .expect("display connects")
     }
 
-    async fn controller(&self, i: usize, uuid: &str) -> Ws {
+    pub(crate) async fn controller(&self, i: usize, uuid: &str) -> Ws {
         connect(&self.url(i, &format!("/ws/difficulty/android/{uuid}")))
             .await
             .expect("controller connects")
     }
 
-    fn take(&mut self, i: usize) -> ServerProcess {
+    pub(crate) fn take(&mut self, i: usize) -> ServerProcess {
         self.nodes[i].take().expect("node running")
     }
 }
@@ -109,7 +109,10 @@ impl Drop for Cluster {
 }
 
 /// Retries `check` until it holds or `within` passes.
-async fn eventually<F: std::future::Future<Output = bool>>(within: Duration, mut check: impl FnMut() -> F) -> bool {
+pub(crate) async fn eventually<F: std::future::Future<Output = bool>>(
+    within: Duration,
+    mut check: impl FnMut() -> F,
+) -> bool {
     let deadline = Instant::now() + within;
     loop {
         if check().await {

@@ -6,6 +6,7 @@ mod bench;
 mod cli;
 mod client;
 mod cluster;
+mod cluster_holders;
 mod console;
 mod content;
 mod content_client;

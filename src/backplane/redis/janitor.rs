@@ -20,19 +20,28 @@ pub async fn sweep(backplane: &RedisBackplane) -> anyhow::Result<()> {
     let keys = &shared.keys;
     let mut redis = backplane.redis();
     let nodes: Vec<String> = redis::cmd("SMEMBERS").arg(keys.nodes()).query_async(&mut redis).await?;
-    for node in nodes.into_iter().filter(|node| *node != shared.node) {
-        let alive: bool = redis::cmd("EXISTS")
-            .arg(keys.alive(&node))
-            .query_async(&mut redis)
-            .await?;
+    let others: Vec<String> = nodes.into_iter().filter(|node| *node != shared.node).collect();
+    if others.is_empty() {
+        return Ok(());
+    }
+    // Whether each other node is alive and still subscribed, in one round trip.
+    let mut pipe = redis::pipe();
+    for node in &others {
+        pipe.exists(keys.alive(node))
+            .cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(keys.node_channel(node));
+    }
+    let states: Vec<(bool, (String, i64))> = pipe.query_async(&mut redis).await?;
+    for (node, (alive, (_, subscribers))) in others.into_iter().zip(states) {
+        if !alive {
+            // Its addresses count as gone: deliveries look them up again.
+            shared.holders.forget_node(&node);
+            shared.couriers.dismiss(&keys.node_channel(&node));
+        }
         // Still subscribed: alive but slow or paused (its addresses already count as gone
         // while its key is missing). Cleaning up would make its members rejoin for
         // nothing; once its connection drops, it is cleaned up.
-        let (_, subscribers): (String, i64) = redis::cmd("PUBSUB")
-            .arg("NUMSUB")
-            .arg(keys.node_channel(&node))
-            .query_async(&mut redis)
-            .await?;
         if alive || subscribers > 0 {
             continue;
         }

@@ -125,6 +125,28 @@ pub enum NodeMessage {
     },
 }
 
+/// [`NodeMessage::Route`] as this node writes it, borrowing its delivery (which a
+/// sender may have to route again, to another node).
+#[derive(Debug, Serialize)]
+#[serde(tag = "k", rename_all = "snake_case")]
+pub enum Outgoing<'a> {
+    Route {
+        req: u64,
+        reply_to: &'a str,
+        routed: &'a Routed,
+    },
+}
+
+/// The node messages of one publish on a node's channel: one message, or several as a
+/// JSON array (a courier's batch).
+pub fn parse_node_messages(payload: &[u8]) -> serde_json::Result<Vec<NodeMessage>> {
+    if payload.first() == Some(&b'[') {
+        serde_json::from_slice(payload)
+    } else {
+        serde_json::from_slice(payload).map(|message| vec![message])
+    }
+}
+
 /// Reads an envelope off a group's channel.
 pub fn parse_envelope(payload: &Bytes) -> Option<Envelope> {
     let newline = payload.iter().position(|&b| b == b'\n')?;
@@ -177,6 +199,46 @@ mod tests {
         assert_eq!(binary.message, Message::Binary(vec![0, b'\n', 0xff].into()));
         for bad in [&b"t|x||\nhi"[..], b"no header", b"q|1||\nx", b"t|1||\n\xff"] {
             assert!(parse_envelope(&Bytes::copy_from_slice(bad)).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn node_messages_are_read_alone_or_batched() {
+        let peer = Peer::display("de358130-e94a-5692-8b09-d27007ad1944".parse().unwrap());
+        let routed = Routed::Peer {
+            peer,
+            parcel: crate::protocol::parcel::Parcel::Presence {
+                role: crate::protocol::Role::Controller,
+                connected: true,
+            },
+            wait: crate::backplane::Wait::Written,
+        };
+        let route = serde_json::to_string(&Outgoing::Route {
+            req: 7,
+            reply_to: "b",
+            routed: &routed,
+        })
+        .unwrap();
+        let outcome = serde_json::to_string(&NodeMessage::Outcome {
+            req: 3,
+            outcome: Outcome::NotHeld,
+        })
+        .unwrap();
+        let alone = parse_node_messages(route.as_bytes()).unwrap();
+        assert!(matches!(&alone[..], [NodeMessage::Route { req: 7, reply_to, .. }] if reply_to == "b"));
+        let batch = parse_node_messages(format!("[{route},{outcome}]").as_bytes()).unwrap();
+        assert!(matches!(
+            &batch[..],
+            [
+                NodeMessage::Route { .. },
+                NodeMessage::Outcome {
+                    req: 3,
+                    outcome: Outcome::NotHeld
+                }
+            ]
+        ));
+        for bad in [&b""[..], b"[", b"{}", b"[{\"k\":\"nope\"}]"] {
+            assert!(parse_node_messages(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -6,7 +6,10 @@
 //! - Each node has a channel of its own. Who holds each pairing address is a key naming
 //!   the node (`peer:{role}:{uuid}` → `{node}/{generation}`); a message for a connection
 //!   on another node is published on that node's channel, which answers on the sender's.
-//!   So routing needs one subscription per node, not per connection.
+//!   So routing needs one subscription per node, not per connection. A node remembers
+//!   where it last found each address (`holders.rs`) and looks it up again only when that
+//!   node answers that it does not hold it; messages for one node go out in batches
+//!   (`courier.rs`).
 //! - Each group (hub, room, signaling room) has a channel, subscribed by the nodes that
 //!   have members in it. Lua scripts give a room's messages their `seq`, keep its history
 //!   and publish them in one step, so every node sees one order.
@@ -20,17 +23,20 @@
 //! through [`Inbound`].
 
 mod catalog;
+mod courier;
 mod groups;
+mod holders;
 mod janitor;
 mod keys;
 mod pairs;
+mod routing;
 mod scripts;
 mod subscription;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -50,9 +56,10 @@ use crate::db::Database;
 use crate::lifecycle::Tasks;
 use crate::metrics::METRICS;
 use crate::protocol::pairing::PairingCode;
+use crate::protocol::parcel::Parcel;
 use crate::protocol::rooms::MemberCard;
 use crate::protocol::{ClientId, DeviceId};
-use keys::{Keys, NodeMessage};
+use keys::Keys;
 
 /// How a node reaches Redis (`--redis-url`, `--redis-prefix`, `--heartbeat-interval`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +100,10 @@ struct Shared {
     /// Requests to other nodes waiting for their outcome.
     pending: Mutex<HashMap<u64, oneshot::Sender<Outcome>>>,
     next_request: AtomicU64,
+    /// The node last found holding each address this node delivered to elsewhere.
+    holders: holders::Holders,
+    /// Who publishes on each other node's channel, in batches.
+    couriers: courier::Couriers,
     /// How long a message may wait for a full queue (`--slow-consumer-timeout`).
     patience: Duration,
     /// How long a socket write may take (`--write-timeout`): with `patience`, the longest
@@ -168,6 +179,8 @@ impl RedisBackplane {
             first_subscription: Notify::new(),
             pending: Mutex::default(),
             next_request: AtomicU64::new(1),
+            holders: holders::Holders::default(),
+            couriers: courier::Couriers::default(),
             patience,
             write_timeout,
             rooms,
@@ -318,64 +331,6 @@ impl RedisBackplane {
         }
     }
 
-    fn pending(&self) -> MutexGuard<'_, HashMap<u64, oneshot::Sender<Outcome>>> {
-        self.0.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Publishes `routed` on `node`'s channel and waits for its outcome; a delivery that
-    /// waits for nothing ([`Wait::Pushed`]) is only published, and counts as delivered
-    /// once the node has it (request 0 is not answered).
-    async fn request(&self, node: &str, routed: Routed) -> Result<Outcome, Unavailable> {
-        if let Routed::Peer { wait: Wait::Pushed, .. } = routed {
-            let message = NodeMessage::Route {
-                req: 0,
-                reply_to: String::new(),
-                routed,
-            };
-            let payload = serde_json::to_vec(&message).expect("node messages serialise");
-            let published = self.publish_raw(&self.0.keys.node_channel(node), &payload).await?;
-            return Ok(if published == 0 {
-                Outcome::Offline
-            } else {
-                Outcome::Delivered
-            });
-        }
-        let req = self.0.next_request.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = oneshot::channel();
-        self.pending().insert(req, tx);
-        let message = NodeMessage::Route {
-            req,
-            reply_to: self.0.node.clone(),
-            routed,
-        };
-        let payload = serde_json::to_vec(&message).expect("node messages serialise");
-        let published: Result<i64, _> = self.publish_raw(&self.0.keys.node_channel(node), &payload).await;
-        let outcome = match published {
-            // Nobody listens on that channel: the node is gone.
-            Ok(0) => Ok(Outcome::Offline),
-            Ok(_) => {
-                let longest = self.0.patience + self.0.write_timeout + REDIS_TIMEOUT;
-                match tokio::time::timeout(longest, rx).await {
-                    Ok(Ok(outcome)) => Ok(outcome),
-                    // No answer: the other node died, or its answer was lost. Whether the
-                    // message arrived is unknown, so it is not reported as offline (which
-                    // would have it held and sent again).
-                    _ => Err(Unavailable(format!("node {node} did not answer"))),
-                }
-            }
-            Err(err) => Err(err),
-        };
-        self.pending().remove(&req);
-        outcome
-    }
-
-    async fn answer(&self, reply_to: &str, req: u64, outcome: Outcome) {
-        let payload = serde_json::to_vec(&NodeMessage::Outcome { req, outcome }).expect("node messages serialise");
-        if let Err(err) = self.publish_raw(&self.0.keys.node_channel(reply_to), &payload).await {
-            tracing::debug!(%err, "cannot answer another node");
-        }
-    }
-
     async fn publish_raw(&self, channel: &str, payload: &[u8]) -> Result<i64, Unavailable> {
         let mut redis = self.redis();
         METRICS.redis_round_trips.inc();
@@ -438,7 +393,11 @@ impl Backplane for RedisBackplane {
     }
 
     async fn route(&self, node: &NodeId, routed: Routed) -> Result<Outcome, Unavailable> {
-        self.request(&node.0, routed).await
+        self.request(&node.0, &routed).await
+    }
+
+    async fn route_to_peer(&self, peer: Peer, parcel: Parcel, wait: Wait) -> Result<Outcome, Unavailable> {
+        routing::route_to_peer(self, peer, parcel, wait).await
     }
 
     async fn join(

@@ -67,6 +67,8 @@ pub async fn release(backplane: &RedisBackplane, node: &str, peer: Peer, below: 
 
 pub async fn claim(backplane: &RedisBackplane, peer: Peer, generation: Generation) -> Result<(), Unavailable> {
     let shared = &backplane.0;
+    // Held here from now on: no delivery for it is routed elsewhere.
+    shared.holders.forget_peer(peer);
     let holder = holder_of(&shared.node, generation);
     METRICS.redis_round_trips.inc();
     let previous: Result<String, _> = scripts::ATTACH

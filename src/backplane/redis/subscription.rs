@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use futures_util::StreamExt;
 
-use super::keys::{NodeMessage, parse_envelope};
+use super::keys::{NodeMessage, parse_envelope, parse_node_messages};
 use super::{REDIS_TIMEOUT, RedisBackplane, groups, pairs};
 
 impl RedisBackplane {
@@ -86,8 +86,12 @@ impl RedisBackplane {
         let Some(inbound) = self.inbound() else { return };
         let keys = &self.0.keys;
         if channel == keys.node_channel(&self.0.node) {
-            match serde_json::from_slice::<NodeMessage>(message.get_payload_bytes()) {
-                Ok(request) => self.on_node_message(request, inbound),
+            match parse_node_messages(message.get_payload_bytes()) {
+                Ok(requests) => {
+                    for request in requests {
+                        self.on_node_message(request, inbound.clone());
+                    }
+                }
                 Err(err) => tracing::warn!(%err, "unreadable message on this node's channel"),
             }
         } else if channel == keys.catalog_channel() {
