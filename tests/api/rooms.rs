@@ -25,7 +25,13 @@ on_both_brokers!(
 
 /// A deployment whose rooms keep `history` messages for `retention`.
 pub async fn rooms_app(broker: BrokerKind, history: usize, retention: std::time::Duration) -> Deployment {
-    let options = Options::new().config(move |config| config.rooms = RoomPolicy { history, retention });
+    let options = Options::new().config(move |config| {
+        config.rooms = RoomPolicy {
+            history,
+            retention,
+            ..RoomPolicy::default()
+        }
+    });
     Deployment::with(broker, options).await
 }
 
