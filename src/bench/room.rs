@@ -72,6 +72,10 @@ pub struct RoomReport {
     pub members_lost: u64,
     /// Of those, the ones closed with 1013 because they did not keep up.
     pub members_closed_1013: u64,
+    /// Members whose join was refused (e.g. 503 when Redis was too slow to answer),
+    /// and why the first one was.
+    pub members_refused: u64,
+    pub first_refusal: Option<String>,
     /// From the sender's send to each member's receipt, in microseconds.
     pub latency_us: LatencySummary,
     /// The servers' CPU time while the room filled.
@@ -105,6 +109,9 @@ impl std::fmt::Display for RoomReport {
             self.members_lost,
             self.members_closed_1013
         )?;
+        if let Some(refusal) = &self.first_refusal {
+            writeln!(f, "members refused: {} (the first: {refusal})", self.members_refused)?;
+        }
         for (fill, send) in self.fill_cpu.iter().zip(&self.send_cpu) {
             writeln!(
                 f,
@@ -152,6 +159,7 @@ pub async fn run(config: &RoomConfig) -> anyhow::Result<RoomReport> {
     let mut sinks = Vec::with_capacity(config.members);
     let mut members_with_notices = 0;
     let mut not_welcomed = 0;
+    let (mut refused, mut first_refusal) = (0_u64, None);
     let epoch = Instant::now();
     let cpu_start = procfs::all_cpu_time(&config.pids)?;
     let indices: Vec<usize> = (0..config.members).collect();
@@ -159,22 +167,31 @@ pub async fn run(config: &RoomConfig) -> anyhow::Result<RoomReport> {
         let joins = chunk.iter().map(|&i| {
             let url = &urls[i % urls.len()];
             async move {
-                let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
-                    .await
-                    .map_err(|err| anyhow::anyhow!("a member could not join {url}: {err}"))?;
+                let (mut ws, _) = match tokio_tungstenite::connect_async(url.as_str()).await {
+                    Ok(joined) => joined,
+                    Err(err) => return Err(format!("a member could not join {url}: {err}")),
+                };
                 let welcome = ws.next().await;
                 let notices = match welcome {
                     Some(Ok(Message::Text(text))) => text.as_str().contains(r#""notices":true"#),
                     // Closed (1013) or cut off before its welcome was read.
                     _ => return Ok(None),
                 };
-                anyhow::Ok(Some((ws, notices)))
+                Ok(Some((ws, notices)))
             }
         });
         for joined in futures_util::future::join_all(joins).await {
-            let Some((ws, notices)) = joined? else {
-                not_welcomed += 1;
-                continue;
+            let (ws, notices) = match joined {
+                Ok(Some(joined)) => joined,
+                Ok(None) => {
+                    not_welcomed += 1;
+                    continue;
+                }
+                Err(refusal) => {
+                    refused += 1;
+                    first_refusal.get_or_insert(refusal);
+                    continue;
+                }
             };
             members_with_notices += u64::from(notices);
             // Read from the welcome on: notices of later joins must not pile up.
@@ -189,6 +206,9 @@ pub async fn run(config: &RoomConfig) -> anyhow::Result<RoomReport> {
         }
     }
     let fill = epoch.elapsed();
+    if refused == config.members as u64 {
+        anyhow::bail!("no member could join: {}", first_refusal.unwrap_or_default());
+    }
     let cpu_filled = procfs::all_cpu_time(&config.pids)?;
     let mut writers = Vec::new();
     let per_sender = config.rate / config.senders.max(1) as f64;
@@ -261,6 +281,8 @@ pub async fn run(config: &RoomConfig) -> anyhow::Result<RoomReport> {
         members_with_gaps,
         members_lost: members_lost + not_welcomed,
         members_closed_1013: slow,
+        members_refused: refused,
+        first_refusal,
         latency_us: LatencySummary::from(&all),
         fill_cpu: cpu_between(&config.pids, &cpu_start, &cpu_filled),
         send_cpu,
@@ -372,6 +394,20 @@ async fn read(mut stream: SplitStream<Ws>, epoch: Instant, done: Done) -> Seen {
     }
 }
 
+/// The parts of a room message the bench reads; `data` is what a sender stamped.
+#[derive(serde::Deserialize)]
+struct Delivery<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: &'a str,
+    seq: u64,
+    data: Stamp,
+}
+
+#[derive(serde::Deserialize)]
+struct Stamp {
+    t: u64,
+}
+
 /// Records one room event: its latency, and whether its `seq` follows the last one.
 fn note(seen: &mut Seen, text: &str, epoch: Instant) {
     // Notices can be millions in a big room: counted without parsing.
@@ -379,13 +415,12 @@ fn note(seen: &mut Seen, text: &str, epoch: Instant) {
         seen.notices += 1;
         return;
     }
-    let Ok(event) = serde_json::from_str::<serde_json::Value>(text) else {
-        return;
-    };
-    if event["type"] != "message" {
-        return;
-    }
-    let (Some(t), Some(seq)) = (event["data"]["t"].as_u64(), event["seq"].as_u64()) else {
+    let Ok(Delivery {
+        kind: "message",
+        seq,
+        data: Stamp { t },
+    }) = serde_json::from_str::<Delivery>(text)
+    else {
         return;
     };
     seen.received += 1;
