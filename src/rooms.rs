@@ -27,7 +27,7 @@ use crate::backplane::Publication;
 use crate::hub::Roster;
 use crate::membership::{self, Entry, Membership};
 use crate::protocol::rooms::{
-    MemberCard, MemberName, ROSTER_PAGE, RoomEvent, RosterRequest, message_template, parse_message, roster_request,
+    MemberCard, MemberName, RoomEvent, RosterRequest, message_template, parse_message, roster_request,
 };
 use crate::protocol::{ClientId, ErrorCode, EventError, Frame, RoomName, Version};
 use crate::session::refusal::Refusal;
@@ -173,12 +173,10 @@ impl RoomMember {
         let Membership { hub, group, .. } = &self.membership;
         match hub.roster(group).await {
             Ok(members) => {
-                let page = members.iter().skip(request.offset).take(ROSTER_PAGE).cloned();
-                let page: Vec<MemberCard> = page.collect();
                 let roster = RoomEvent::Roster {
                     count: members.len(),
                     offset: request.offset,
-                    members: &page,
+                    members: request.page(&members),
                 };
                 Message::Text(roster.to_json().into())
             }

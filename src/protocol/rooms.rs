@@ -150,6 +150,15 @@ pub struct RosterRequest {
     pub offset: usize,
 }
 
+impl RosterRequest {
+    /// The page of `members` this request asks for: at most [`ROSTER_PAGE`] from its
+    /// offset (none past the end).
+    pub fn page<'a>(&self, members: &'a [MemberCard]) -> &'a [MemberCard] {
+        let start = self.offset.min(members.len());
+        &members[start..members.len().min(start + ROSTER_PAGE)]
+    }
+}
+
 /// Whether a member's message is a roster request rather than a message for the room:
 /// a JSON object whose `type` is `"roster"`. `None` for a message, else the request or
 /// the error that answers a malformed one.
@@ -247,6 +256,22 @@ mod tests {
             let error = request(bad).unwrap().unwrap_err();
             assert_eq!(error.code, ErrorCode::InvalidMessage, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_roster_comes_in_pages_of_a_thousand() {
+        let members: Vec<MemberCard> = (0..2500)
+            .map(|_| MemberCard {
+                id: ClientId::random(),
+                name: None,
+            })
+            .collect();
+        let page = |offset| RosterRequest { offset }.page(&members);
+        assert_eq!(page(0), &members[..1000]);
+        assert_eq!(page(1000), &members[1000..2000]);
+        assert_eq!(page(2000), &members[2000..]);
+        assert_eq!(page(2499), &members[2499..]);
+        assert!(page(2500).is_empty() && page(usize::MAX).is_empty());
     }
 
     #[test]
