@@ -42,6 +42,7 @@ async fn hub(State(app): State<AppState>, token: Token, version: Version, upgrad
         welcome: None,
         notice: None,
         farewell: None,
+        wants_notices: false,
     };
     membership::accept(&app, version, upgrade, entry, |membership| HubClient { membership }).await
 }

@@ -56,6 +56,8 @@ pub struct Entry {
     pub notice: Option<Message>,
     /// Told to the remaining members when this one leaves.
     pub farewell: Option<Message>,
+    /// Whether the member wants to hear the others' notices (see [`Joining`]).
+    pub wants_notices: bool,
 }
 
 /// Takes a connection slot, joins the group, answers the upgrade, and runs the
@@ -85,6 +87,7 @@ pub async fn accept<H: Handler + 'static>(
         welcome,
         notice,
         farewell,
+        wants_notices,
     } = entry;
     let id = card.id;
     let joining = Joining {
@@ -94,6 +97,7 @@ pub async fn accept<H: Handler + 'static>(
         welcome,
         notice,
         farewell,
+        wants_notices,
     };
     if let Err(unavailable) = app.hub.join(&group, joining).await {
         return Refusal::from(&unavailable).respond(version, Ok(upgrade));

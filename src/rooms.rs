@@ -5,6 +5,11 @@
 //! receives it wrapped with the room's next `seq`. The room keeps its last messages
 //! (`--room-history`), so a client that lost its connection rejoins with `?since=SEQ`
 //! and gets every message after SEQ before the live ones, with no gap and no duplicate.
+//!
+//! Presence scales with the room: up to `--room-notices-up-to` members a joiner is shown
+//! every member and told of each join and leave (unless it asks `?notices=false`);
+//! past it, a joiner learns only the count, and asks `{"type":"roster"}` for the members
+//! when it wants them. Telling everyone of everyone costs the square of the room's size.
 
 use std::collections::HashMap;
 
@@ -21,7 +26,9 @@ use crate::auth::{self, Scope, Token};
 use crate::backplane::Publication;
 use crate::hub::Roster;
 use crate::membership::{self, Entry, Membership};
-use crate::protocol::rooms::{MemberCard, MemberName, RoomEvent, message_template, parse_message};
+use crate::protocol::rooms::{
+    MemberCard, MemberName, RoomEvent, RosterRequest, message_template, parse_message, roster_request,
+};
 use crate::protocol::{ClientId, ErrorCode, EventError, Frame, RoomName, Version};
 use crate::session::refusal::Refusal;
 use crate::session::{Handler, RateLimit, Upgrade, error_message, rate_limited_message, require_upgrade};
@@ -31,10 +38,12 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/ws/rooms/{room}", get(join))
 }
 
-/// `?name=` and `?since=`, checked; anything else in the query is ignored.
+/// `?name=`, `?since=` and `?notices=`, checked; anything else in the query is ignored.
 struct JoinQuery {
     name: Option<MemberName>,
     since: Option<u64>,
+    /// `?notices=false`: the member does not want to hear of joins and leaves.
+    notices: bool,
 }
 
 impl JoinQuery {
@@ -55,7 +64,18 @@ impl JoinQuery {
                 )
             })?),
         };
-        Ok(Self { name, since })
+        let notices = match query.remove("notices").as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                return Err(Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::InvalidNotices,
+                    format!("notices must be true or false, not {other:?}"),
+                ));
+            }
+        };
+        Ok(Self { name, since, notices })
     }
 }
 
@@ -102,12 +122,17 @@ async fn join(
     };
     let me = card.clone();
     let welcome = move |roster: &Roster| {
-        let mut members = roster.others.clone();
-        members.push(me.clone());
+        let members = roster.others.as_ref().map(|others| {
+            let mut members = others.clone();
+            members.push(me.clone());
+            members
+        });
         let welcome = RoomEvent::Welcome {
             id: me.id,
             seq: roster.seq,
-            members: &members,
+            members: members.as_deref(),
+            count: roster.count,
+            notices: roster.notices,
             recovered: roster.recovered,
         };
         Message::Text(welcome.to_json().into())
@@ -126,6 +151,7 @@ async fn join(
         )),
         farewell: Some(Message::Text(RoomEvent::Leave { id: card.id }.to_json().into())),
         card: card.clone(),
+        wants_notices: query.notices,
     };
     membership::accept(&app, version, upgrade, entry, |membership| RoomMember {
         membership,
@@ -141,6 +167,24 @@ struct RoomMember {
     card: MemberCard,
 }
 
+impl RoomMember {
+    /// One page of the room's members, for this member alone.
+    async fn roster(&self, request: RosterRequest) -> Message {
+        let Membership { hub, group, .. } = &self.membership;
+        match hub.roster(group).await {
+            Ok(members) => {
+                let roster = RoomEvent::Roster {
+                    count: members.len(),
+                    offset: request.offset,
+                    members: request.page(&members),
+                };
+                Message::Text(roster.to_json().into())
+            }
+            Err(_) => error_message(&EventError::broker_unavailable()),
+        }
+    }
+}
+
 impl Handler for RoomMember {
     async fn on_message(&mut self, message: Frame) -> Option<Message> {
         let Frame::Text(data) = message else {
@@ -150,6 +194,12 @@ impl Handler for RoomMember {
             Ok(data) => data,
             Err(error) => return Some(error_message(&error)),
         };
+        if let Some(request) = roster_request(data) {
+            return Some(match request {
+                Ok(request) => self.roster(request).await,
+                Err(error) => error_message(&error),
+            });
+        }
         let template = message_template(&self.room, self.card.id, self.card.name.as_ref(), data);
         let Membership { hub, group, .. } = &self.membership;
         match hub.publish(group, Publication::Sequenced(template)).await {

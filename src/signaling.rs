@@ -43,7 +43,7 @@ async fn join(
     };
     let id = ClientId::random();
     let welcome = move |roster: &Roster| {
-        let peers: Vec<ClientId> = roster.others.iter().map(|card| card.id).collect();
+        let peers: Vec<ClientId> = roster.others.iter().flatten().map(|card| card.id).collect();
         Message::Text(SignalEvent::Welcome { id, peers: &peers }.to_json().into())
     };
     let entry = Entry {
@@ -53,6 +53,7 @@ async fn join(
         welcome: Some(Box::new(welcome)),
         notice: Some(Message::Text(SignalEvent::PeerJoined { id }.to_json().into())),
         farewell: Some(Message::Text(SignalEvent::PeerLeft { id }.to_json().into())),
+        wants_notices: true,
     };
     membership::accept(&app, version, upgrade, entry, |membership| SignalPeer { membership }).await
 }

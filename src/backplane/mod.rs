@@ -88,11 +88,23 @@ pub struct Envelope {
     pub message: Message,
 }
 
+impl Envelope {
+    /// Whether this is a join or leave notice, which members may go without: notices are
+    /// the only messages that name a member to leave out (the one joining or leaving).
+    pub fn is_notice(&self) -> bool {
+        self.except.is_some()
+    }
+}
+
 /// A group as a joining member finds it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
-    /// The members already there, in join order.
-    pub others: Vec<MemberCard>,
+    /// The members already there, in join order; `None` when the group, with the joiner,
+    /// has more members than it lists ([`RoomPolicy::listed_up_to`]).
+    pub others: Option<Vec<MemberCard>>,
+    /// How many members the group has, the joiner included (0 for the chat hub, which
+    /// keeps no roster). Unlisted, it may count members of a node that just died.
+    pub count: usize,
     /// The group's last sequence number (0 before its first sequenced message).
     pub seq: u64,
     /// The retained messages, oldest first; the last one has sequence number `seq`.
@@ -110,12 +122,17 @@ pub enum Publication {
     Sequenced(SeqTemplate),
 }
 
-/// How many of a room's messages are kept for recovery (`--room-history`), and how long
-/// an empty room keeps them (`--room-retention`).
+/// How many of a room's messages are kept for recovery (`--room-history`), how long an
+/// empty room keeps them (`--room-retention`), and up to how many members a room lists
+/// its members to joiners and tells them of joins and leaves (`--room-notices-up-to`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RoomPolicy {
     pub history: usize,
     pub retention: Duration,
+    /// Past this many members (the joiner included), a joiner's welcome carries only the
+    /// count and it hears no notices: listing every member to every joiner, and telling
+    /// every member of every join, costs the square of the room's size.
+    pub notices_up_to: usize,
 }
 
 impl Default for RoomPolicy {
@@ -123,6 +140,19 @@ impl Default for RoomPolicy {
         Self {
             history: 100,
             retention: Duration::from_secs(300),
+            notices_up_to: 100,
+        }
+    }
+}
+
+impl RoomPolicy {
+    /// Up to how many members (the joiner included) `group` lists its members to a
+    /// joiner; `None`: always. Only rooms have a limit: signaling rooms are small by
+    /// nature and their peers need each other's ids.
+    pub fn listed_up_to(&self, group: &Group) -> Option<usize> {
+        match group {
+            Group::Room(_) => Some(self.notices_up_to),
+            _ => None,
         }
     }
 }
@@ -218,6 +248,9 @@ pub trait Backplane: Send + Sync + 'static {
         notice: Option<&Message>,
         farewell: Option<&Message>,
     ) -> Result<Snapshot, Unavailable>;
+
+    /// Every member of `group` now, in join order (a roster request).
+    async fn roster(&self, group: &Group) -> Result<Vec<MemberCard>, Unavailable>;
 
     /// Removes member `id` from `group`, telling the others its farewell.
     async fn leave(&self, group: &Group, id: ClientId, farewell: Option<&Message>);

@@ -55,6 +55,13 @@ struct Stored {
     joins: u64,
 }
 
+/// The members of a group, in join order.
+fn in_join_order(stored: &Stored) -> Vec<MemberCard> {
+    let mut members: Vec<&(u64, MemberCard)> = stored.roster.values().collect();
+    members.sort_unstable_by_key(|(order, _)| *order);
+    members.into_iter().map(|(_, card)| card.clone()).collect()
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // What a panicking holder left is still a consistent map: keep going.
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -167,10 +174,15 @@ impl Backplane for Solo {
         if let Some(notice) = notice {
             self.send(group, &mut stored, notice.clone(), Some(card.id));
         }
-        let mut others: Vec<&(u64, MemberCard)> = stored.roster.values().collect();
-        others.sort_unstable_by_key(|(order, _)| *order);
+        let count = if group.keeps_roster() {
+            stored.roster.len() + 1
+        } else {
+            0
+        };
+        let listed = self.policy.listed_up_to(group).is_none_or(|limit| count <= limit);
         let snapshot = Snapshot {
-            others: others.into_iter().map(|(_, card)| card.clone()).collect(),
+            others: listed.then(|| in_join_order(&stored)),
+            count,
             seq: stored.seq,
             history: stored.history.iter().cloned().collect(),
             event: stored.event,
@@ -180,6 +192,13 @@ impl Backplane for Solo {
         stored.joins += 1;
         stored.roster.insert(card.id, (order, card.clone()));
         Ok(snapshot)
+    }
+
+    async fn roster(&self, group: &Group) -> Result<Vec<MemberCard>, Unavailable> {
+        Ok(self
+            .group(group)
+            .map(|shared| in_join_order(&lock(&shared)))
+            .unwrap_or_default())
     }
 
     async fn leave(&self, group: &Group, id: ClientId, farewell: Option<&Message>) {
@@ -286,7 +305,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_empty_room_is_forgotten_after_the_retention_period() {
         let retention = Duration::from_secs(60);
-        let (solo, _hub) = started(RoomPolicy { history: 10, retention });
+        let (solo, _hub) = started(RoomPolicy {
+            history: 10,
+            retention,
+            ..RoomPolicy::default()
+        });
         let member = card();
         solo.join(&room(), &member, None, None).await.unwrap();
         assert_eq!(say(&solo).await, Some(1));
@@ -300,7 +323,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_member_joining_during_retention_keeps_the_room() {
         let retention = Duration::from_secs(60);
-        let (solo, _hub) = started(RoomPolicy { history: 10, retention });
+        let (solo, _hub) = started(RoomPolicy {
+            history: 10,
+            retention,
+            ..RoomPolicy::default()
+        });
         let first = card();
         solo.join(&room(), &first, None, None).await.unwrap();
         say(&solo).await;
@@ -326,6 +353,7 @@ mod tests {
         let (solo, _hub) = started(RoomPolicy {
             history: 3,
             retention: Duration::from_secs(60),
+            notices_up_to: 3,
         });
         let (a, b) = (card(), card());
         solo.join(&room(), &a, None, None).await.unwrap();
@@ -334,8 +362,15 @@ mod tests {
             say(&solo).await;
         }
         let snapshot = solo.join(&room(), &card(), None, None).await.unwrap();
-        assert_eq!(snapshot.others, vec![a, b]);
+        assert_eq!((snapshot.others, snapshot.count), (Some(vec![a, b]), 3));
         assert_eq!((snapshot.seq, snapshot.history.len()), (5, 3));
         assert!(snapshot.history[0].as_str().contains(r#""seq":3"#));
+        let past_the_limit = solo.join(&room(), &card(), None, None).await.unwrap();
+        assert_eq!(
+            (past_the_limit.others, past_the_limit.count),
+            (None, 4),
+            "counted, not listed"
+        );
+        assert_eq!(solo.roster(&room()).await.unwrap().len(), 4);
     }
 }

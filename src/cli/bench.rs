@@ -55,18 +55,37 @@ pub struct BenchRoomArgs {
     /// How long to send.
     #[arg(long, default_value = "10s", value_parser = positive_duration)]
     pub duration: Duration,
+
+    /// Another node of the same cluster (repeatable): members join --url and these in
+    /// turn, round robin.
+    #[arg(long = "node-url")]
+    pub node_urls: Vec<ServerUrl>,
+
+    /// Members join with ?notices=false: they ask not to hear of joins and leaves.
+    #[arg(long)]
+    pub no_notices: bool,
+
+    /// The server's process id, if it runs on this machine: reports the CPU time it used
+    /// filling the room and sending, and per delivery. Several, comma-separated (both
+    /// nodes, and Redis, for a cluster).
+    #[arg(long = "pid", env = "PAIRLINK_BENCH_PID", value_delimiter = ',')]
+    pub pids: Vec<u32>,
 }
 
 impl From<BenchRoomArgs> for RoomConfig {
     fn from(args: BenchRoomArgs) -> Self {
+        let mut urls = vec![args.target.url];
+        urls.extend(args.node_urls);
         Self {
-            url: args.target.url,
+            urls,
             room: args.room.to_string(),
             members: args.members as usize,
             senders: args.senders.min(args.members) as usize,
             rate: args.rate,
             duration: args.duration,
             connect_concurrency: args.target.connect_concurrency as usize,
+            notices: !args.no_notices,
+            pids: args.pids,
         }
     }
 }

@@ -139,6 +139,11 @@ pub struct ServeArgs {
     #[arg(long, env = "PAIRLINK_ROOM_RETENTION", default_value = "5m", value_parser = humantime::parse_duration)]
     pub room_retention: Duration,
 
+    /// Rooms of up to this many members show joiners every member and tell members of joins and leaves; bigger ones give joiners only the count (0 = never).
+    #[arg(long, env = "PAIRLINK_ROOM_NOTICES_UP_TO", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub room_notices_up_to: u32,
+
     /// How long a display's pairing code stays valid (it also ends when the display disconnects).
     #[arg(long, env = "PAIRLINK_CODE_TTL", default_value = "10m", value_parser = positive_duration)]
     pub code_ttl: Duration,
@@ -249,6 +254,7 @@ impl ServeArgs {
             rooms: RoomPolicy {
                 history: args.room_history as usize,
                 retention: args.room_retention,
+                notices_up_to: args.room_notices_up_to as usize,
             },
             codes: CodePolicy {
                 ttl: args.code_ttl,

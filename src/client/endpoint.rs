@@ -148,9 +148,8 @@ pub fn refusal(err: &tungstenite::Error) -> Refusal {
     let message = body["message"].as_str().unwrap_or("");
     let described = format!("HTTP {} {code}: {message}", response.status().as_u16());
     match code {
-        "invalid_uuid" | "invalid_room" | "invalid_name" | "invalid_since" | "unknown_code" | "not_websocket" => {
-            Refusal::Final(described)
-        }
+        "invalid_uuid" | "invalid_room" | "invalid_name" | "invalid_since" | "invalid_notices" | "unknown_code"
+        | "not_websocket" => Refusal::Final(described),
         _ => Refusal::Retry(described),
     }
 }

@@ -27,8 +27,13 @@ use crate::session::outbox::Outbox;
 /// The group as a joining member finds it, for its welcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Roster {
-    /// The members already there, in join order.
-    pub others: Vec<MemberCard>,
+    /// The members already there, in join order; `None` in a group too big to list.
+    pub others: Option<Vec<MemberCard>>,
+    /// How many members the group has, the joiner included.
+    pub count: usize,
+    /// Whether the joiner will be told of joins and leaves: it asked to be, and the
+    /// group was small enough to list. Decided once, for as long as it stays.
+    pub notices: bool,
     /// The group's last sequence number (0 before its first sequenced message).
     pub seq: u64,
     /// With `since`: whether every message after it was still retained and is replayed.
@@ -50,6 +55,9 @@ pub struct Joining {
     pub notice: Option<Message>,
     /// Told to the remaining members when this one leaves (or its node dies).
     pub farewell: Option<Message>,
+    /// Whether this member wants the others' notices (rooms' `?notices=`); it gets them
+    /// only if the group is also small enough to list its members when it joins.
+    pub wants_notices: bool,
 }
 
 /// This node's members, by group; each group has its own lock, taken after the map's.
@@ -64,6 +72,8 @@ struct Member {
     farewell: Option<Message>,
     /// The last envelope handed to this member.
     cursor: u64,
+    /// Whether join and leave notices are handed to it (set when it is admitted).
+    notices: bool,
     /// While joining: what arrived meanwhile, in order.
     pending: Option<Vec<Pending>>,
 }
@@ -82,6 +92,9 @@ impl Member {
             return;
         }
         self.cursor = envelope.event;
+        if envelope.is_notice() && !self.notices {
+            return;
+        }
         if envelope.except != Some(id) {
             // A full queue closes its member (1013); the connection leaves as it ends.
             let _ = self.outbox.push(envelope.message.clone());
@@ -126,6 +139,7 @@ impl Groups {
             card: card.clone(),
             farewell,
             cursor: 0,
+            notices: false,
             pending: Some(Vec::new()),
         };
         lock(&members).insert(card.id, member);
@@ -148,18 +162,23 @@ impl Groups {
         &self,
         group: &Group,
         id: ClientId,
-        snapshot: Snapshot,
+        mut snapshot: Snapshot,
         since: Option<u64>,
         welcome: Option<super::Welcome>,
+        wants_notices: bool,
     ) {
         let Some(members) = self.get(group) else { return };
         let mut members = lock(&members);
         // Gone already (its connection ended while joining): nothing to tell.
         let Some(member) = members.get_mut(&id) else { return };
+        let others = snapshot.others.take();
         let (recovered, replayed) = replay(&snapshot, since);
+        member.notices = wants_notices && others.is_some();
         if let Some(welcome) = welcome {
             let roster = Roster {
-                others: snapshot.others.clone(),
+                others,
+                count: snapshot.count,
+                notices: member.notices,
                 seq: snapshot.seq,
                 recovered,
             };
@@ -272,6 +291,7 @@ impl Hub {
             welcome,
             notice,
             farewell,
+            wants_notices,
         } = joining;
         let id = card.id;
         self.groups.add_pending(group, card.clone(), outbox, farewell.clone());
@@ -281,7 +301,7 @@ impl Hub {
             .await
         {
             Ok(snapshot) => {
-                self.groups.admit(group, id, snapshot, since, welcome);
+                self.groups.admit(group, id, snapshot, since, welcome, wants_notices);
                 Ok(())
             }
             Err(err) => {
@@ -289,6 +309,11 @@ impl Hub {
                 Err(err)
             }
         }
+    }
+
+    /// Every member of `group` now, in join order, wherever they are.
+    pub async fn roster(&self, group: &Group) -> Result<Vec<MemberCard>, Unavailable> {
+        self.backplane.roster(group).await
     }
 
     /// Removes member `id` (if it is here) and tells the rest its farewell.

@@ -177,6 +177,11 @@ fn room() -> Group {
 }
 
 async fn member(hub: &Hub, group: &Group) -> (ClientId, OutboxReader) {
+    member_wanting(hub, group, true).await
+}
+
+/// A member that asks for the others' notices or not.
+async fn member_wanting(hub: &Hub, group: &Group, wants_notices: bool) -> (ClientId, OutboxReader) {
     let (queue, reader) = outbox(64);
     let card = MemberCard {
         id: ClientId::random(),
@@ -192,6 +197,7 @@ async fn member(hub: &Hub, group: &Group) -> (ClientId, OutboxReader) {
         })),
         notice: Some(Message::Text(format!("join {id}").into())),
         farewell: Some(Message::Text(format!("leave {id}").into())),
+        wants_notices,
     };
     hub.join(group, joining).await.unwrap();
     (id, reader)
@@ -231,6 +237,19 @@ async fn members_hear_the_welcome_first_then_every_message_once_in_order() {
 }
 
 #[tokio::test]
+async fn a_member_that_wants_no_notices_hears_only_messages() {
+    let hub = hub();
+    let (_quiet, mut quiet_reader) = member_wanting(&hub, &room(), false).await;
+    let (other, _reader) = member(&hub, &room()).await;
+    say(&hub, "1").await;
+    hub.leave(&room(), other).await;
+    let heard = drain(&mut quiet_reader);
+    assert_eq!(heard[0], "welcome 0");
+    assert!(heard[1].contains(r#""seq":1"#));
+    assert_eq!(heard.len(), 2, "no join, no leave: {heard:?}");
+}
+
+#[tokio::test]
 async fn a_member_joining_with_since_is_replayed_what_it_missed() {
     let hub = hub();
     let (_first, _reader) = member(&hub, &room()).await;
@@ -250,6 +269,7 @@ async fn a_member_joining_with_since_is_replayed_what_it_missed() {
         })),
         notice: None,
         farewell: None,
+        wants_notices: true,
     };
     hub.join(&room(), joining).await.unwrap();
     let heard = drain(&mut reader);

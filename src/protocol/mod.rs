@@ -259,6 +259,8 @@ pub enum ErrorCode {
     InvalidName,
     /// HTTP 400: `?since=` is not a non-negative integer.
     InvalidSince,
+    /// HTTP 400: a room's `?notices=` is neither `true` nor `false`.
+    InvalidNotices,
     /// HTTP 400: a QR code's `?target=` is neither `ws` nor `page`.
     InvalidTarget,
     /// A room or signaling message was not what the endpoint takes (not JSON, wrong shape).
@@ -288,7 +290,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order (so `code as usize` indexes it).
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidDifficulty,
         ErrorCode::NoContent,
@@ -302,6 +304,7 @@ impl ErrorCode {
         ErrorCode::InvalidRoom,
         ErrorCode::InvalidName,
         ErrorCode::InvalidSince,
+        ErrorCode::InvalidNotices,
         ErrorCode::InvalidTarget,
         ErrorCode::InvalidMessage,
         ErrorCode::UnsupportedBinary,
@@ -332,6 +335,7 @@ impl ErrorCode {
             ErrorCode::InvalidRoom => "invalid_room",
             ErrorCode::InvalidName => "invalid_name",
             ErrorCode::InvalidSince => "invalid_since",
+            ErrorCode::InvalidNotices => "invalid_notices",
             ErrorCode::InvalidTarget => "invalid_target",
             ErrorCode::InvalidMessage => "invalid_message",
             ErrorCode::UnsupportedBinary => "unsupported_binary",

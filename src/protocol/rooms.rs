@@ -60,13 +60,18 @@ pub struct MemberCard {
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RoomEvent<'a> {
-    /// To a member that just joined: its id, the room's latest `seq`, every member
-    /// (itself included) in join order, and, when it asked to recover with `?since=`,
-    /// whether every message after that point could be replayed.
+    /// To a member that just joined: its id, the room's latest `seq`, how many members
+    /// the room has (itself included), every member in join order when the room is
+    /// small enough to list (`--room-notices-up-to`), whether it will be told of joins
+    /// and leaves, and, when it asked to recover with `?since=`, whether every message
+    /// after that point could be replayed.
     Welcome {
         id: ClientId,
         seq: u64,
-        members: &'a [MemberCard],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        members: Option<&'a [MemberCard]>,
+        count: usize,
+        notices: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
         recovered: Option<bool>,
     },
@@ -74,6 +79,13 @@ pub enum RoomEvent<'a> {
     Join { id: ClientId, name: Option<&'a MemberName> },
     /// To the remaining members: someone left.
     Leave { id: ClientId },
+    /// To a member that asked with `{"type":"roster"}`: one page of the members, in join
+    /// order, from `offset`, and how many there are in all.
+    Roster {
+        count: usize,
+        offset: usize,
+        members: &'a [MemberCard],
+    },
 }
 
 impl RoomEvent<'_> {
@@ -129,6 +141,58 @@ pub fn parse_message(text: &str) -> Result<&RawValue, EventError> {
     })
 }
 
+/// The most members one roster answer lists; the next page is asked for with `offset`.
+pub const ROSTER_PAGE: usize = 1000;
+
+/// A member's `{"type":"roster","offset":N}`: which page of the members it asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RosterRequest {
+    pub offset: usize,
+}
+
+impl RosterRequest {
+    /// The page of `members` this request asks for: at most [`ROSTER_PAGE`] from its
+    /// offset (none past the end).
+    pub fn page<'a>(&self, members: &'a [MemberCard]) -> &'a [MemberCard] {
+        let start = self.offset.min(members.len());
+        &members[start..members.len().min(start + ROSTER_PAGE)]
+    }
+}
+
+/// Whether a member's message is a roster request rather than a message for the room:
+/// a JSON object whose `type` is `"roster"`. `None` for a message, else the request or
+/// the error that answers a malformed one.
+pub fn roster_request(data: &RawValue) -> Option<Result<RosterRequest, EventError>> {
+    let text = data.get();
+    // Cheap test first: almost every message is for the room.
+    if !text.starts_with('{') || !text.contains("roster") {
+        return None;
+    }
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(rename = "type")]
+        kind: Option<serde_json::Value>,
+        offset: Option<serde_json::Value>,
+    }
+    let probe: Probe = serde_json::from_str(text).ok()?;
+    if probe.kind.as_ref().and_then(serde_json::Value::as_str) != Some("roster") {
+        return None;
+    }
+    let offset = match probe.offset {
+        None => Ok(0),
+        Some(offset) => offset
+            .as_u64()
+            .and_then(|offset| usize::try_from(offset).ok())
+            .ok_or_else(|| {
+                EventError::new(
+                    ErrorCode::InvalidMessage,
+                    format!("a roster request's offset is a whole number ≥ 0, not {offset}"),
+                )
+            }),
+    };
+    Some(offset.map(|offset| RosterRequest { offset }))
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
@@ -166,6 +230,48 @@ mod tests {
             let error = parse_message(bad).unwrap_err();
             assert_eq!(error.code, ErrorCode::InvalidMessage, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn roster_requests_are_told_from_messages() {
+        let request = |text: &str| roster_request(parse_message(text).unwrap());
+        assert_eq!(request(r#"{"type":"roster"}"#), Some(Ok(RosterRequest { offset: 0 })));
+        assert_eq!(
+            request(r#"{"offset":2000,"type":"roster"}"#),
+            Some(Ok(RosterRequest { offset: 2000 }))
+        );
+        for message in [
+            r#"{"text":"roster"}"#,
+            r#""roster""#,
+            r#"{"type":"rosters"}"#,
+            "[\"roster\"]",
+        ] {
+            assert_eq!(request(message), None, "{message}");
+        }
+        for bad in [
+            r#"{"type":"roster","offset":-1}"#,
+            r#"{"type":"roster","offset":"2"}"#,
+            r#"{"type":"roster","offset":1.5}"#,
+        ] {
+            let error = request(bad).unwrap().unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidMessage, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_roster_comes_in_pages_of_a_thousand() {
+        let members: Vec<MemberCard> = (0..2500)
+            .map(|_| MemberCard {
+                id: ClientId::random(),
+                name: None,
+            })
+            .collect();
+        let page = |offset| RosterRequest { offset }.page(&members);
+        assert_eq!(page(0), &members[..1000]);
+        assert_eq!(page(1000), &members[1000..2000]);
+        assert_eq!(page(2000), &members[2000..]);
+        assert_eq!(page(2499), &members[2499..]);
+        assert!(page(2500).is_empty() && page(usize::MAX).is_empty());
     }
 
     #[test]

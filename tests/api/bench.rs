@@ -163,13 +163,15 @@ async fn an_unreachable_server_is_one_clear_error() {
 async fn a_room_bench_delivers_every_message_to_every_member() {
     let app = spawn_default(Backend::Sqlite).await;
     let config = pairlink::bench::room::RoomConfig {
-        url: server_url(&app),
+        urls: vec![server_url(&app)],
         room: "bench".to_owned(),
         members: 20,
         senders: 2,
         rate: 100.0,
         duration: Duration::from_millis(500),
         connect_concurrency: 8,
+        notices: true,
+        pids: Vec::new(),
     };
 
     let report = pairlink::bench::room::run(&config).await.unwrap();
@@ -181,6 +183,8 @@ async fn a_room_bench_delivers_every_message_to_every_member() {
         (0, 0, 0),
         "{report}"
     );
+    // Every member hears of every later join: 19 + 18 + … + 1.
+    assert_eq!((report.members_with_notices, report.notices), (20, 190), "{report}");
 }
 
 fn relay_config(url: ServerUrl, rate: Option<f64>, directions: Directions) -> RelayConfig {

@@ -29,6 +29,7 @@ mod refusal_v2;
 mod relay;
 mod relay_v2;
 mod rooms;
+mod rooms_presence;
 mod rooms_recovery;
 mod schema;
 mod security;

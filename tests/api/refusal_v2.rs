@@ -165,6 +165,7 @@ async fn group_endpoints_refuse_in_band_too(broker: BrokerKind) {
         ("/ws/rooms/no%20spaces", "invalid_room"),
         ("/ws/rooms/lobby?name=", "invalid_name"),
         ("/ws/rooms/lobby?since=-1", "invalid_since"),
+        ("/ws/rooms/lobby?notices=1", "invalid_notices"),
         ("/ws/signal/a%2Fb", "invalid_room"),
     ] {
         let refusal = refused(&app.url(0, path), &[]).await;

@@ -25,7 +25,13 @@ on_both_brokers!(
 
 /// A deployment whose rooms keep `history` messages for `retention`.
 pub async fn rooms_app(broker: BrokerKind, history: usize, retention: std::time::Duration) -> Deployment {
-    let options = Options::new().config(move |config| config.rooms = RoomPolicy { history, retention });
+    let options = Options::new().config(move |config| {
+        config.rooms = RoomPolicy {
+            history,
+            retention,
+            ..RoomPolicy::default()
+        }
+    });
     Deployment::with(broker, options).await
 }
 
@@ -61,7 +67,7 @@ async fn members_are_welcomed_announced_and_see_each_message_with_its_seq(broker
     let ana_id = welcome["id"].as_str().unwrap().to_owned();
     assert_eq!(
         welcome,
-        json!({"type":"welcome","id":ana_id,"seq":0,"members":[{"id":ana_id,"name":"Ana"}]})
+        json!({"type":"welcome","id":ana_id,"seq":0,"members":[{"id":ana_id,"name":"Ana"}],"count":1,"notices":true})
     );
 
     let (mut anon, welcome) = join(&app, 1, "lobby", "").await;
@@ -211,6 +217,9 @@ async fn bad_urls_are_refused_before_the_upgrade(broker: BrokerKind) {
         ("/ws/rooms/ok?since=-1".to_owned(), "invalid_since"),
         ("/ws/rooms/ok?since=abc".to_owned(), "invalid_since"),
         ("/ws/rooms/ok?since=".to_owned(), "invalid_since"),
+        ("/ws/rooms/ok?notices=yes".to_owned(), "invalid_notices"),
+        ("/ws/rooms/ok?notices=".to_owned(), "invalid_notices"),
+        ("/ws/rooms/ok?notices=False".to_owned(), "invalid_notices"),
     ];
     for (node, (path, code)) in cases.into_iter().enumerate() {
         let (status, body) = refusal(&app.url(node, &path)).await;
@@ -297,14 +306,19 @@ async fn a_member_that_stops_reading_is_closed_and_the_others_go_on(broker: Brok
 }
 
 async fn a_room_of_a_hundred_and_fifty_members_hears_every_message_in_order(broker: BrokerKind) {
-    // The first member is told of 149 joins, then 10 messages: fewer than its queue holds
-    // (165), however late its connection's task gets to run on a loaded machine.
+    // The first member is told of 149 joins (the first 100 keep their notices past the
+    // limit), then 10 messages: fewer than its queue holds (165), however late its
+    // connection's task gets to run on a loaded machine.
     const MEMBERS: usize = 150;
     let app = Deployment::start(broker).await;
     let mut members = Vec::with_capacity(MEMBERS);
     for m in 0..MEMBERS {
         let (ws, welcome) = join(&app, m, "crowd", "").await;
-        assert_eq!(welcome["members"].as_array().unwrap().len(), members.len() + 1);
+        let count = members.len() + 1;
+        assert_eq!(welcome["count"], count);
+        // Listed up to the limit, counted past it.
+        let listed = welcome["members"].as_array().map(Vec::len);
+        assert_eq!(listed, (count <= RoomPolicy::default().notices_up_to).then_some(count));
         members.push(ws);
     }
     for i in 1..=10 {

@@ -127,8 +127,9 @@ async fn register(
     let shared = &backplane.0;
     let keys = shared.keys.group_keys(group);
     let stored = StoredCard::new(&shared.node, card, farewell);
+    let limit = shared.rooms.listed_up_to(group).map_or(-1, |limit| limit as i64);
     METRICS.redis_round_trips.inc();
-    let (members, seq, history, event): (Vec<String>, u64, Vec<String>, u64) = scripts::JOIN
+    let (members, seq, history, event, count, listed): (Vec<String>, u64, Vec<String>, u64, usize, u8) = scripts::JOIN
         .key(&keys[0])
         .key(&keys[1])
         .key(&keys[2])
@@ -141,25 +142,83 @@ async fn register(
         .arg(notice.and_then(text_of).unwrap_or_default())
         .arg(shared.keys.alive(""))
         .arg(index_entry(group, card.id))
+        .arg(limit)
         .invoke_async(&mut backplane.redis())
         .await
         .map_err(unavailable)?;
-    let mut others: Vec<(u64, MemberCard)> = members
+    let others = (listed == 1).then(|| {
+        in_join_order(&members)
+            .into_iter()
+            .filter(|other| other.id != card.id)
+            .collect()
+    });
+    Ok(Snapshot {
+        others,
+        count,
+        seq,
+        history: history.into_iter().map(Into::into).collect(),
+        event,
+    })
+}
+
+/// Members as Redis lists them (id, stored card, …), in join order.
+fn in_join_order(members: &[String]) -> Vec<MemberCard> {
+    let mut cards: Vec<(u64, MemberCard)> = members
         .chunks(2)
         .filter_map(|pair| {
             let id: ClientId = pair.first()?.parse().ok()?;
             let stored: StoredCard = serde_json::from_str(pair.get(1)?).ok()?;
             let name = stored.name.and_then(|name| name.parse::<MemberName>().ok());
-            (id != card.id).then_some((stored.order, MemberCard { id, name }))
+            Some((stored.order, MemberCard { id, name }))
         })
         .collect();
-    others.sort_by_key(|(order, _)| *order);
-    Ok(Snapshot {
-        others: others.into_iter().map(|(_, card)| card).collect(),
-        seq,
-        history: history.into_iter().map(Into::into).collect(),
-        event,
-    })
+    cards.sort_by_key(|(order, _)| *order);
+    cards.into_iter().map(|(_, card)| card).collect()
+}
+
+/// Every member of `group` on a live node, in join order: one read of the members and
+/// one liveness check per node, however many members.
+pub async fn roster(backplane: &RedisBackplane, group: &Group) -> Result<Vec<MemberCard>, Unavailable> {
+    let shared = &backplane.0;
+    let mut redis = backplane.redis();
+    METRICS.redis_round_trips.inc();
+    let all: Vec<String> = redis::cmd("HGETALL")
+        .arg(&shared.keys.group_keys(group)[0])
+        .query_async(&mut redis)
+        .await
+        .map_err(unavailable)?;
+    let nodes: Vec<String> = all
+        .chunks(2)
+        .filter_map(|pair| serde_json::from_str::<StoredCard>(pair.get(1)?).ok())
+        .map(|card| card.node)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if nodes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    for node in &nodes {
+        pipe.exists(shared.keys.alive(node));
+    }
+    METRICS.redis_round_trips.inc();
+    let alive: Vec<bool> = pipe.query_async(&mut redis).await.map_err(unavailable)?;
+    let live: std::collections::HashSet<&str> = nodes
+        .iter()
+        .zip(alive)
+        .filter_map(|(node, alive)| alive.then_some(node.as_str()))
+        .collect();
+    let on_live_nodes: Vec<String> = all
+        .chunks(2)
+        .filter(|pair| {
+            pair.get(1)
+                .and_then(|card| serde_json::from_str::<StoredCard>(card).ok())
+                .is_some_and(|card| live.contains(card.node.as_str()))
+        })
+        .flatten()
+        .cloned()
+        .collect();
+    Ok(in_join_order(&on_live_nodes))
 }
 
 pub async fn leave(backplane: &RedisBackplane, group: &Group, id: ClientId) {

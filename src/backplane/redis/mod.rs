@@ -410,6 +410,10 @@ impl Backplane for RedisBackplane {
         groups::join(self, group, card, notice, farewell).await
     }
 
+    async fn roster(&self, group: &Group) -> Result<Vec<MemberCard>, Unavailable> {
+        groups::roster(self, group).await
+    }
+
     /// The farewell was stored with the member's card when it joined.
     async fn leave(&self, group: &Group, id: ClientId, _farewell: Option<&Message>) {
         groups::leave(self, group, id).await;

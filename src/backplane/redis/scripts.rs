@@ -8,8 +8,11 @@ use redis::Script;
 
 /// Joins a group. KEYS: members, seq, history, events, order, the node's member index.
 /// ARGV: member id, card JSON without its order, channel, notice payload ('' for none),
-/// alive-key prefix, index entry.
-/// Returns `{members (id, card …), seq, history, event}`, members of dead nodes left out.
+/// alive-key prefix, index entry, the most members to list (-1: no limit).
+/// Returns `{members (id, card …), seq, history, event, count, listed}`: a group of up
+/// to that many members is listed, members of dead nodes left out, and counted from the
+/// list; a bigger one is counted whole (a dead node's members until they are swept) and
+/// not listed, so that a join costs the same in a room of ten thousand as in one of ten.
 pub static JOIN: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
@@ -20,19 +23,26 @@ redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(card))
 redis.call('SADD', KEYS[6], ARGV[6])
 for i = 2, 5 do redis.call('PERSIST', KEYS[i]) end
 local live = {}
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all, 2 do
-  local node = cjson.decode(all[i + 1]).node
-  if redis.call('EXISTS', ARGV[5] .. node) == 1 then
-    table.insert(live, all[i]); table.insert(live, all[i + 1])
+local count = redis.call('HLEN', KEYS[1])
+local limit = tonumber(ARGV[7])
+local listed = 0
+if limit < 0 or count <= limit then
+  listed = 1
+  local all = redis.call('HGETALL', KEYS[1])
+  for i = 1, #all, 2 do
+    local node = cjson.decode(all[i + 1]).node
+    if redis.call('EXISTS', ARGV[5] .. node) == 1 then
+      table.insert(live, all[i]); table.insert(live, all[i + 1])
+    end
   end
+  count = #live / 2
 end
 local event = redis.call('INCR', KEYS[4])
 if ARGV[4] ~= '' then
   redis.call('PUBLISH', ARGV[3], 't|' .. string.format('%d', event) .. '||' .. ARGV[1] .. '\n' .. ARGV[4])
 end
 local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
-return {live, seq, redis.call('LRANGE', KEYS[3], 0, -1), event}
+return {live, seq, redis.call('LRANGE', KEYS[3], 0, -1), event, count, listed}
 "#,
     )
 });

@@ -23,6 +23,12 @@ export function initRooms() {
   let myId = null;
   /** Members by id, in join order (a Map keeps insertion order). */
   let members = new Map();
+  /**
+   * Whether this member hears joins and leaves (the welcome says; big rooms do not tell
+   * them), and the room's size as last counted (welcome or roster) when it does not.
+   */
+  let notices = true;
+  let counted = 0;
   /** While a rejoin's replay arrives: the welcome's seq, and how many were replayed. */
   let replay = null;
 
@@ -34,7 +40,8 @@ export function initRooms() {
         el('span', { className: 'member-name', text: name ?? 'anonymous' }),
         el('code', { className: 'member-id', text: shortId(id) }),
         id === myId ? el('span', { className: 'tag', text: 'you' }) : null)));
-    memberCount.textContent = String(members.size);
+    // Without notices the list is the roster as last asked for, the count as last told.
+    memberCount.textContent = String(notices ? members.size : counted);
   }
 
   function setSeq(seq) {
@@ -62,7 +69,11 @@ export function initRooms() {
     switch (event.type) {
       case 'welcome':
         myId = event.id;
-        members = new Map(event.members.map((member) => [member.id, member.name]));
+        notices = event.notices !== false;
+        counted = event.count ?? 0;
+        // A big room counts its members but does not list them: ask for the first page.
+        members = new Map((event.members ?? []).map((member) => [member.id, member.name]));
+        if (event.members === undefined) socket?.send(JSON.stringify({ type: 'roster' }));
         renderMembers();
         setBadge(badge, 'on', `in ${joinedRoom}`);
         if (event.recovered === undefined) {
@@ -74,6 +85,12 @@ export function initRooms() {
             `Rejoined ${joinedRoom} since seq ${lastSeq}: recovered ${event.recovered}`);
           showRecovery();
         }
+        break;
+      case 'roster':
+        members = new Map(event.members.map((member) => [member.id, member.name]));
+        counted = event.count;
+        renderMembers();
+        log.add('info', 'roster', `${event.count} members; ${event.members.length} listed from ${event.offset}`);
         break;
       case 'join':
         members.set(event.id, event.name);
