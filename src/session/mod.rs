@@ -23,7 +23,7 @@ use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use futures_util::SinkExt;
+use futures_util::{Sink, SinkExt};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Sleep;
@@ -318,8 +318,8 @@ fn run(
                 biased;
                 outgoing = inbox.next() => match outgoing {
                     Outgoing::Message(message, receipt) => {
-                        // Boxed, like every write below: a write's state is several
-                        // hundred bytes, which every idle connection would hold.
+                        // Boxed, like every write below: a write's state, even written
+                        // against the Sink methods, would enlarge every idle connection.
                         let write = write_queued(&mut socket, &mut inbox, message, receipt, limits.write_timeout, counts);
                         if Box::pin(write).await.is_err() {
                             break End::Gone;
@@ -395,7 +395,9 @@ async fn within<F: Future>(limit: Duration, future: F) -> Option<F::Output> {
 }
 
 async fn send(socket: &mut WebSocket, message: Message, timeout: Duration) -> Result<(), ()> {
-    match within(timeout, socket.send(message)).await {
+    let mut receipts = Vec::new();
+    let mut written = 1;
+    match within(timeout, write_batch(socket, None, message, &mut receipts, &mut written)).await {
         Some(Ok(())) => Ok(()),
         _ => Err(()),
     }
@@ -415,23 +417,7 @@ async fn write_queued(
     // The first receipt apart: a lone message, the usual case, allocates no list.
     let mut receipts: Vec<outbox::Receipt> = Vec::new();
     let mut written = 1;
-    let write = async {
-        socket.feed(first).await?;
-        for _ in 1..WRITE_BATCH {
-            match inbox.try_next() {
-                Some(Outgoing::Message(message, receipt)) => {
-                    receipts.extend(receipt);
-                    socket.feed(message).await?;
-                    written += 1;
-                }
-                // Taken from the queue like a message: sent with them.
-                Some(Outgoing::Ping) => socket.feed(Message::Ping(Bytes::new())).await?,
-                // A close stays in the queue for the main loop to act on.
-                _ => break,
-            }
-        }
-        socket.flush().await
-    };
+    let write = write_batch(socket, Some(inbox), first, &mut receipts, &mut written);
     match within(timeout, write).await {
         Some(Ok(())) => {
             receipt.into_iter().chain(receipts).for_each(outbox::Receipt::confirm);
@@ -440,6 +426,55 @@ async fn write_queued(
         }
         _ => Err(()),
     }
+}
+
+/// Writes `first` and, given the connection's `inbox`, what else is queued there (up to
+/// [`WRITE_BATCH`] messages), then flushes once. The receipts of the messages taken
+/// from the queue go to `receipts`, their number to `written`.
+///
+/// Written against the socket's `Sink` methods rather than with `feed(…).await` in a
+/// loop, whose state took several hundred bytes: the boxed write is smaller to allocate
+/// and to move.
+fn write_batch<'a>(
+    socket: &'a mut WebSocket,
+    mut inbox: Option<&'a mut OutboxReader>,
+    first: Message,
+    receipts: &'a mut Vec<outbox::Receipt>,
+    written: &'a mut u64,
+) -> impl Future<Output = Result<(), axum::Error>> + 'a {
+    let mut pending = Some(first);
+    let mut batch = 1;
+    std::future::poll_fn(move |cx| {
+        while let Some(message) = pending.take() {
+            match Pin::new(&mut *socket).poll_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
+                Poll::Pending => {
+                    pending = Some(message);
+                    return Poll::Pending;
+                }
+            }
+            if let Err(err) = Pin::new(&mut *socket).start_send(message) {
+                return Poll::Ready(Err(err));
+            }
+            if batch == WRITE_BATCH {
+                break;
+            }
+            match inbox.as_deref_mut().and_then(OutboxReader::try_next) {
+                Some(Outgoing::Message(message, receipt)) => {
+                    receipts.extend(receipt);
+                    *written += 1;
+                    pending = Some(message);
+                }
+                // Taken from the queue like a message: sent with them.
+                Some(Outgoing::Ping) => pending = Some(Message::Ping(Bytes::new())),
+                // A close stays in the queue for the main loop to act on.
+                _ => {}
+            }
+            batch += 1;
+        }
+        Pin::new(&mut *socket).poll_flush(cx)
+    })
 }
 
 /// Sends the closing frame (if there is one to send) and waits briefly for the reply.
