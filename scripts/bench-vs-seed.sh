@@ -201,8 +201,9 @@ cpu_ticks() {
   fi
 }
 
-# postgres_ticks: PostgreSQL's CPU time in clock ticks, over the postmaster and every
-# process under it, alive or exited (see the header).
+# postgres_ticks: PostgreSQL's CPU time in clock ticks, over the postmaster (the oldest
+# process named postgres: the one cluster on 127.0.0.1:5432 here) and every process
+# under it, alive or exited (see the header).
 postgres_ticks() {
   local master total=0 pid
   master=$(pgrep -o -x postgres || true)
