@@ -14,6 +14,18 @@
 # machine with the bench, so they share its CPUs with it: compare, don't quote. Each
 # measurement also reports the CPU share other processes used meanwhile (from `top`);
 # above 10% its figures are not comparable: rerun on a quiet machine.
+#
+# Server CPU per round trip: utime+stime from /proc, read just before and just after
+# `bench pairs`, divided by the round trips of the whole run (the report counts those of
+# the measured window; the whole run, warm-up included, is estimated as its rate times
+# warm-up plus duration, which in a closed loop at a steady rate is close). For pairlink
+# that is its one process; for the seed, the Go process plus PostgreSQL, which runs its
+# two ORDER BY random() queries per message. PostgreSQL's time is summed over the
+# postmaster and all its children: each live process's own utime+stime plus its
+# cumulative children's times (cutime+cstime), the postmaster's included. A backend that
+# exits during the run is counted while alive by its own times and, once the postmaster
+# has reaped it, in the postmaster's cutime+cstime, so none of its time is lost or counted
+# twice. (pg_stat views do not report CPU time, hence /proc.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -142,8 +154,9 @@ watch_stop() {
   fi
 }
 
-# measure NAME PORT PID: idle first (on the fresh server, so RSS growth is not hidden
-# by memory kept from earlier connections), then pairs; JSON into $RESULTS.
+# measure NAME PORT PID with_postgres|alone: idle first (on the fresh server, so RSS
+# growth is not hidden by memory kept from earlier connections), then pairs, with the
+# server's CPU time around the pairs run in $RESULTS/NAME-cpu.json; JSON into $RESULTS.
 measure() {
   say "$1: bench idle --pairs $IDLE_PAIRS"
   watch_start "$1-idle"
@@ -151,23 +164,74 @@ measure() {
   watch_stop "$1-idle"
   say "$1: bench pairs --pairs $PAIRS --duration $DURATION"
   watch_start "$1-pairs"
+  local before after server_before server_after
+  server_before=$(cpu_ticks "$3")
+  before=$(server_ticks "$3" "$4")
   "$PAIRLINK" bench pairs --url "ws://127.0.0.1:$2" --pairs "$PAIRS" --duration "$DURATION" \
     --warmup "$WARMUP" --json >"$RESULTS/$1-pairs.json"
+  after=$(server_ticks "$3" "$4")
+  server_after=$(cpu_ticks "$3")
   watch_stop "$1-pairs"
+  # µs per round trip: ticks / CLK_TCK over round trips of the whole run (see the header).
+  jq -n --argjson ticks "$(( after - before ))" --argjson own "$(( server_after - server_before ))" \
+    --argjson hz "$(getconf CLK_TCK)" --slurpfile r "$RESULTS/$1-pairs.json" '
+    ($r[0].round_trips_per_s * ($r[0].warmup_s + $r[0].duration_s)) as $n
+    | { cpu_s: ($ticks / $hz), process_cpu_s: ($own / $hz), round_trips_estimated: ($n | round),
+        us_per_round_trip: (if $n == 0 then 0 else ($ticks / $hz * 1e6 / $n * 10 | round / 10) end),
+        process_us_per_round_trip: (if $n == 0 then 0 else ($own / $hz * 1e6 / $n * 10 | round / 10) end) }' \
+    >"$RESULTS/$1-cpu.json"
 }
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# cpu_ticks PID [with_children]: utime+stime (fields 14-15 of /proc/PID/stat) in clock
+# ticks, plus cutime+cstime (16-17) if asked. The command name (field 2) may hold
+# spaces, so fields are counted after its closing parenthesis.
+cpu_ticks() {
+  local stat children=${2:-}
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return 0; }
+  stat=${stat##*) }
+  # shellcheck disable=SC2086
+  set -- $stat
+  # Now $1 is field 3 (state): utime is ${12}, stime ${13}, cutime ${14}, cstime ${15}.
+  if [ "$children" = with_children ]; then
+    echo $(( ${12} + ${13} + ${14} + ${15} ))
+  else
+    echo $(( ${12} + ${13} ))
+  fi
+}
+
+# postgres_ticks: PostgreSQL's CPU time in clock ticks, over the postmaster (the oldest
+# process named postgres: the one cluster on 127.0.0.1:5432 here) and every process
+# under it, alive or exited (see the header).
+postgres_ticks() {
+  local master total=0 pid
+  master=$(pgrep -o -x postgres || true)
+  [ -n "$master" ] || { echo 0; return 0; }
+  for pid in $master $(pgrep -P "$master" || true); do
+    total=$(( total + $(cpu_ticks "$pid" with_children) ))
+  done
+  echo "$total"
+}
+
+# server_ticks PID with_postgres|alone: the server's CPU time, with PostgreSQL's or not.
+server_ticks() {
+  local ticks
+  ticks=$(cpu_ticks "$1")
+  if [ "$2" = with_postgres ]; then ticks=$(( ticks + $(postgres_ticks) )); fi
+  echo "$ticks"
+}
 
 # --- pairlink and the seed on the same catalogue ----------------------------------------
 new_database "$QUIZZES"
 say "catalogue: $QUIZZES quizzes, $ACTIONS actions in database $db"
 
 start_pairlink "$db" "$PAIRLINK_PORT" "$RESULTS/pairlink.log"
-measure pairlink "$PAIRLINK_PORT" "$server_pid"
+measure pairlink "$PAIRLINK_PORT" "$server_pid" alone
 stop_server
 
 start_seed "$db" "$SEED_PORT" "$RESULTS/seed.log"
-measure seed "$SEED_PORT" "$server_pid"
+measure seed "$SEED_PORT" "$server_pid" with_postgres
 stop_server
 
 row() { # row LABEL JQ_EXPR FILE_SUFFIX
@@ -186,6 +250,8 @@ row "latency p50 (µs)"             '.latency_us.p50'             pairs
 row "latency p99 (µs)"             '.latency_us.p99'             pairs
 row "latency p99.9 (µs)"           '.latency_us.p99_9'           pairs
 row "latency max (µs)"             '.latency_us.max'             pairs
+row "server CPU µs/round trip"     '.us_per_round_trip'          cpu
+row "  of which the server process" '.process_us_per_round_trip'  cpu
 row "errors (pairs)"               '.errors_total'               pairs
 row "controller retries (pairs)"   '.controller_retries'         pairs
 row "idle connections opened"      '.connections_opened'         idle
@@ -200,6 +266,9 @@ p99=$(jq -nr --slurpfile a "$RESULTS/pairlink-pairs.json" --slurpfile b "$RESULT
 echo
 echo "throughput: pairlink does ${tp}x the seed's round trips per second"
 echo "p99 latency: the seed's p99 is ${p99}x pairlink's"
+echo "server CPU per round trip: pairlink $(jq -r .us_per_round_trip "$RESULTS/pairlink-cpu.json") µs," \
+     "the seed $(jq -r .us_per_round_trip "$RESULTS/seed-cpu.json") µs with PostgreSQL" \
+     "($(jq -r .process_us_per_round_trip "$RESULTS/seed-cpu.json") µs in the Go process)"
 echo "idle memory: $(jq -r '.server_kib_per_connection * 100 | round / 100' "$RESULTS/pairlink-idle.json") KiB per connection for pairlink," \
      "$(jq -r '.server_kib_per_connection * 100 | round / 100' "$RESULTS/seed-idle.json") KiB for the seed"
 echo "other load (% of the CPUs used by other processes): pairlink idle $(cat "$RESULTS/pairlink-idle-other-load.txt")," \

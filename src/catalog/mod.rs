@@ -16,12 +16,11 @@ pub mod import;
 pub mod rows;
 pub mod store;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use rand::Rng;
-use rand::seq::index;
 
 use crate::protocol::pairing::Draw;
 
@@ -63,8 +62,9 @@ impl Table {
 }
 
 /// Ids by difficulty. Each list sits behind an `Arc` so that cloning a catalogue to
-/// change one row copies only the list that changes.
-type ByDifficulty = HashMap<i32, Arc<Vec<i32>>>;
+/// change one row copies only the list that changes. A B-tree: with a handful of
+/// difficulties, a lookup is a few comparisons, cheaper than hashing the key.
+type ByDifficulty = BTreeMap<i32, Arc<Vec<i32>>>;
 
 /// Quiz and action ids grouped by difficulty; immutable once built.
 #[derive(Debug, Default, Clone)]
@@ -99,10 +99,18 @@ impl Catalog {
         let quizzes = self.quizzes.get(&difficulty).filter(|ids| !ids.is_empty())?;
         let actions = self.actions.get(&difficulty).filter(|ids| !ids.is_empty())?;
         let amount = QUIZZES_PER_DRAW.min(quizzes.len());
-        let quiz_id = index::sample(rng, quizzes.len(), amount)
-            .into_iter()
-            .map(|i| quizzes[i])
-            .collect();
+        // Floyd's sampling, as `rand::seq::index::sample` does it for few indices (the
+        // order comes out random too), on the stack instead of in a list of its own.
+        let mut picked = [0usize; QUIZZES_PER_DRAW];
+        let length = quizzes.len();
+        for (n, j) in (length - amount..length).enumerate() {
+            let t = rng.random_range(..=j);
+            if let Some(slot) = picked[..n].iter_mut().find(|slot| **slot == t) {
+                *slot = j;
+            }
+            picked[n] = t;
+        }
+        let quiz_id = picked[..amount].iter().map(|&i| quizzes[i]).collect();
         let action_id = actions[rng.random_range(0..actions.len())];
         Some(Draw { quiz_id, action_id })
     }

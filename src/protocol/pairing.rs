@@ -34,6 +34,9 @@ impl DifficultyRequest {
     /// Parses a controller message, telling malformed JSON apart from JSON of the
     /// wrong shape (not an object, field missing, not an integer).
     pub fn parse(bytes: &[u8]) -> Result<Self, RequestError> {
+        if let Some(request) = Self::parse_plain(bytes) {
+            return Ok(request);
+        }
         // serde's error category cannot tell the two apart: filling the struct from
         // `[1,2]` fails as a syntax error (trailing elements), and `{"difficulty":"1"`
         // fails on its type before the missing brace is seen. So a failed message is
@@ -53,6 +56,19 @@ impl DifficultyRequest {
         }
         Ok(request)
     }
+
+    /// The message every client sends, `{"difficulty":N}` exactly (no spaces, a
+    /// non-negative integer without leading zeros, at most 18 digits), read without
+    /// serde; `None` for anything else, which serde then reads (with the same result
+    /// for these bytes).
+    fn parse_plain(bytes: &[u8]) -> Option<Self> {
+        let digits = bytes.strip_prefix(br#"{"difficulty":"#)?.strip_suffix(b"}")?;
+        let well_formed =
+            matches!(digits, [b'0'] | [b'1'..=b'9', ..]) && digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit);
+        well_formed.then(|| Self {
+            difficulty: digits.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0')),
+        })
+    }
 }
 
 /// `{"quiz_id":[a,b,c],"action_id":n}`: what a display receives for each difficulty.
@@ -63,8 +79,29 @@ pub struct Draw {
 }
 
 impl Draw {
+    /// The v1 message, written directly: a draw goes out for every difficulty, and
+    /// serde's serializer did more work than these few integers need.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("a draw always serialises")
+        let mut json = String::with_capacity(32 + 12 * self.quiz_id.len());
+        json.push_str(r#"{"quiz_id":"#);
+        self.write_quiz_ids(&mut json);
+        json.push_str(r#","action_id":"#);
+        json.push_str(itoa::Buffer::new().format(self.action_id));
+        json.push('}');
+        json
+    }
+
+    /// `[a,b,c]`, the quiz ids as a JSON array.
+    pub fn write_quiz_ids(&self, json: &mut String) {
+        let mut digits = itoa::Buffer::new();
+        json.push('[');
+        for (i, id) in self.quiz_id.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            json.push_str(digits.format(*id));
+        }
+        json.push(']');
     }
 }
 
@@ -203,6 +240,53 @@ mod tests {
         ] {
             let err = DifficultyRequest::parse(bad_shape).unwrap_err();
             assert_eq!(err.code(), ErrorCode::InvalidDifficulty, "{bad_shape:?}");
+        }
+    }
+
+    #[test]
+    fn the_plain_request_reads_as_serde_reads_it() {
+        for text in [
+            "0",
+            "1",
+            "5",
+            "42",
+            "999999999999999999",
+            "01",
+            "-1",
+            "1.0",
+            "1e2",
+            "",
+            " 1",
+            "+1",
+            "1000000000000000000",
+            "9223372036854775807",
+            "9223372036854775808",
+        ] {
+            let message = format!(r#"{{"difficulty":{text}}}"#);
+            let by_serde = serde_json::from_str::<DifficultyRequest>(&message).ok();
+            let plain = DifficultyRequest::parse_plain(message.as_bytes());
+            if plain.is_some() {
+                assert_eq!(plain, by_serde, "{message}");
+            }
+            assert_eq!(DifficultyRequest::parse(message.as_bytes()).ok(), by_serde, "{message}");
+        }
+        assert_eq!(
+            DifficultyRequest::parse_plain(br#"{"difficulty":3}"#),
+            Some(DifficultyRequest { difficulty: 3 })
+        );
+        assert_eq!(DifficultyRequest::parse_plain(br#"{"difficulty": 3}"#), None);
+    }
+
+    #[test]
+    fn a_draw_is_written_as_serde_would_write_it() {
+        for (quiz_id, action_id) in [
+            (vec![], 0),
+            (vec![7], -3),
+            (vec![i32::MIN, 0, i32::MAX], i32::MAX),
+            (vec![500, 12, 3], 100),
+        ] {
+            let draw = Draw { quiz_id, action_id };
+            assert_eq!(draw.to_json(), serde_json::to_string(&draw).unwrap());
         }
     }
 

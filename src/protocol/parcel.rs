@@ -70,14 +70,9 @@ fn text(json: String) -> Message {
 fn draw_v2(draw: &Draw, difficulty: i64, held_since_ms: Option<u64>) -> String {
     use std::fmt::Write;
     let mut json = String::with_capacity(96);
-    json.push_str(r#"{"type":"draw","quiz_id":["#);
-    for (i, id) in draw.quiz_id.iter().enumerate() {
-        if i > 0 {
-            json.push(',');
-        }
-        let _ = write!(json, "{id}");
-    }
-    let _ = write!(json, r#"],"action_id":{},"difficulty":{difficulty}"#, draw.action_id);
+    json.push_str(r#"{"type":"draw","quiz_id":"#);
+    draw.write_quiz_ids(&mut json);
+    let _ = write!(json, r#","action_id":{},"difficulty":{difficulty}"#, draw.action_id);
     if let Some(ms) = held_since_ms {
         let sent = UNIX_EPOCH + Duration::from_millis(ms);
         let _ = write!(

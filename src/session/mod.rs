@@ -1,28 +1,32 @@
 //! One WebSocket connection, run as a small actor, and the bookkeeping of all of them.
 //!
-//! A single task owns each socket. It selects over the frames its client sends, the
-//! connection's bounded [`outbox`], a keepalive timer and the server's shutdown signal;
-//! nothing else ever writes to the socket (the seed wrote to one socket from several
-//! goroutines). What a connection *means* (display, controller, echo …) is a [`Handler`];
-//! this module knows only frames, queues, limits and close codes.
+//! A single task owns each socket. It selects over the frames its client sends and the
+//! connection's bounded [`outbox`]; nothing else ever writes to the socket (the seed
+//! wrote to one socket from several goroutines). Keepalive pings, idle closes and the
+//! goodbye at shutdown reach it through its outbox too, from the one [`registry`] of
+//! live connections, so that an idle connection holds no timer of its own. What a
+//! connection *means* (display, controller, echo …) is a [`Handler`]; this module knows
+//! only frames, queues, limits and close codes.
 
-mod keepalive;
 pub mod limits;
 pub mod outbox;
 pub mod refusal;
+mod registry;
 
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use futures_util::SinkExt;
+use futures_util::{Sink, SinkExt};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio::time::Instant;
+use tokio::time::Sleep;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
@@ -32,10 +36,10 @@ use crate::metrics::{ConnectionMetrics, Kind, METRICS};
 use crate::protocol::close::{self, Close};
 use crate::protocol::{ErrorCode, ErrorReply, Frame, Version, WireError};
 use crate::telemetry;
-use keepalive::{Keepalive, Tick};
 pub use limits::{Limits, RateLimit};
 use outbox::{OutboxReader, Outgoing};
 use refusal::Refusal;
+use registry::Registry;
 
 /// An error for the client, counted in `pairlink_errors_total`: every error answer that
 /// pairlink sends on a WebSocket is made here.
@@ -63,8 +67,9 @@ const READ_BUFFER_BYTES: usize = 128;
 const WRITE_BUFFER_BYTES: usize = 4096;
 
 /// Every WebSocket connection of the server: the limits they share, the slots that cap
-/// their number, the shutdown signal they watch and the tracker shutdown waits on
-/// (axum's graceful shutdown does not wait for upgraded connections, axum issue #3003).
+/// their number, the registry that keeps them alive and closes them at shutdown, and
+/// the tracker shutdown waits on (axum's graceful shutdown does not wait for upgraded
+/// connections, axum issue #3003).
 #[derive(Clone)]
 pub struct Sessions(Arc<Shared>);
 
@@ -73,6 +78,7 @@ struct Shared {
     slots: Arc<Semaphore>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
+    registry: Arc<Registry>,
 }
 
 impl Sessions {
@@ -82,6 +88,7 @@ impl Sessions {
             slots: Arc::new(Semaphore::new(limits.max_connections)),
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
+            registry: Arc::new(Registry::new(limits.ping_interval, limits.idle_timeout)),
         }))
     }
 
@@ -151,6 +158,7 @@ impl Sessions {
     /// Returns how many were still open at the deadline.
     pub async fn close_all(&self, timeout: Duration) -> usize {
         self.0.shutdown.cancel();
+        self.0.registry.close_all();
         self.0.tracker.close();
         match tokio::time::timeout(timeout, self.0.tracker.wait()).await {
             Ok(()) => 0,
@@ -220,7 +228,6 @@ impl Admission {
         inbox: OutboxReader,
         handler: H,
     ) -> Response {
-        let span = self.span.clone();
         let limits = self.sessions.0.limits;
         refusal::select(version, upgrade)
             .read_buffer_size(READ_BUFFER_BYTES)
@@ -229,9 +236,18 @@ impl Admission {
             .max_message_size(limits.max_message_bytes)
             .max_frame_size(limits.max_message_bytes)
             .on_failed_upgrade(|err| tracing::debug!(%err, "WebSocket upgrade failed"))
-            // The connection's future is handed over as it is: wrapping it in another
-            // async block would store the socket and handler twice.
-            .on_upgrade(move |socket| run(socket, inbox, handler, self).instrument(span))
+            // What the callback captures is boxed: axum's upgrade task keeps the
+            // callback's captures for its whole life next to the connection's future,
+            // which holds them again. The connection's future is handed over as it is:
+            // wrapping it in another async block would store the socket and handler twice.
+            .on_upgrade({
+                let parts = Box::new((inbox, handler, self));
+                move |socket| {
+                    let (inbox, handler, admission) = *parts;
+                    let span = admission.span.clone();
+                    run(socket, inbox, handler, admission).instrument(span)
+                }
+            })
     }
 }
 
@@ -288,48 +304,38 @@ fn run(
         let counts = METRICS.connection(admission.kind);
         let sessions = &admission.sessions;
         let limits = &sessions.0.limits;
-        let shutdown = &sessions.0.shutdown;
-        let rate_limiter: Option<DefaultDirectRateLimiter> = limits
-            .rate_limit
-            .map(|rate| RateLimiter::direct(Quota::per_second(rate.per_second).allow_burst(rate.burst)));
-        let mut keepalive = Keepalive::new(limits.ping_interval, limits.idle_timeout);
-        let timer = tokio::time::sleep_until(keepalive.next_deadline());
-        tokio::pin!(timer);
+        // Boxed: most servers run without a rate limit, and an idle connection's future
+        // would otherwise hold room for one.
+        let rate_limiter: Option<Box<DefaultDirectRateLimiter>> = limits.rate_limit.map(|rate| {
+            Box::new(RateLimiter::direct(
+                Quota::per_second(rate.per_second).allow_burst(rate.burst),
+            ))
+        });
+        let registered = sessions.0.registry.register(inbox.outbox(), &sessions.0.shutdown);
 
         let end = loop {
             tokio::select! {
                 biased;
                 outgoing = inbox.next() => match outgoing {
                     Outgoing::Message(message, receipt) => {
-                        if write_queued(&mut socket, &mut inbox, message, receipt, limits.write_timeout, counts).await.is_err() {
+                        // Boxed, like every write below: a write's state, even written
+                        // against the Sink methods, would enlarge every idle connection.
+                        let write = write_queued(&mut socket, &mut inbox, message, receipt, limits.write_timeout, counts);
+                        if Box::pin(write).await.is_err() {
                             break End::Gone;
                         }
                     }
+                    Outgoing::Ping => {
+                        if Box::pin(send(&mut socket, Message::Ping(Bytes::new()), limits.write_timeout)).await.is_err() {
+                            break End::Gone;
+                        }
+                    }
+                    // At shutdown this comes once what was queued before it is written.
                     Outgoing::Close(frame) => break End::Close(frame),
+                    Outgoing::Fail(frame) => break End::Fail(frame),
                 },
-                () = shutdown.cancelled() => {
-                    // Flush everything accepted before the signal, then say goodbye.
-                    while let Some(Outgoing::Message(message, receipt)) = inbox.try_next() {
-                        if write_queued(&mut socket, &mut inbox, message, receipt, limits.write_timeout, counts).await.is_err() {
-                            break;
-                        }
-                    }
-                    break End::Close(close_frame(close::GOING_AWAY));
-                }
-                () = &mut timer => {
-                    match keepalive.on_timer(Instant::now()) {
-                        Tick::Idle => break End::Fail(close_frame(close::IDLE_TIMEOUT)),
-                        Tick::Ping => {
-                            if send(&mut socket, Message::Ping(Bytes::new()), limits.write_timeout).await.is_err() {
-                                break End::Gone;
-                            }
-                        }
-                        Tick::Nothing => {}
-                    }
-                    timer.as_mut().reset(keepalive.next_deadline());
-                }
                 incoming = socket.recv() => {
-                    keepalive.heard_from_client(Instant::now());
+                    inbox.heard();
                     let message = match incoming {
                         None => break End::Gone,
                         Some(Err(err)) => match close_for_error(err) {
@@ -352,7 +358,7 @@ fn run(
                         Box::pin(handler.on_message(message)).await
                     };
                     if let Some(reply) = reply {
-                        if send(&mut socket, reply, limits.write_timeout).await.is_err() {
+                        if Box::pin(send(&mut socket, reply, limits.write_timeout)).await.is_err() {
                             break End::Gone;
                         }
                         counts.sent.inc();
@@ -360,6 +366,7 @@ fn run(
                 }
             }
         };
+        drop(registered);
         // Boxed like `on_message`: an ending connection's clean-up (detaching, telling the
         // counterpart) would otherwise enlarge every idle connection's future.
         Box::pin(handler.on_end()).await;
@@ -370,9 +377,28 @@ fn run(
     }
 }
 
+/// `future`'s output, or `None` if it takes longer than `limit`. The timer is set only
+/// once the future has to wait: most writes complete at once, and a timer costs a wheel
+/// entry to register and to remove. It is boxed, so that it does not enlarge the
+/// connection's future.
+async fn within<F: Future>(limit: Duration, future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    let mut timer: Option<Pin<Box<Sleep>>> = None;
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        timer.as_mut().poll(cx).map(|()| None)
+    })
+    .await
+}
+
 async fn send(socket: &mut WebSocket, message: Message, timeout: Duration) -> Result<(), ()> {
-    match Box::pin(tokio::time::timeout(timeout, socket.send(message))).await {
-        Ok(Ok(())) => Ok(()),
+    let mut receipts = Vec::new();
+    let mut written = 1;
+    match within(timeout, write_batch(socket, None, message, &mut receipts, &mut written)).await {
+        Some(Ok(())) => Ok(()),
         _ => Err(()),
     }
 }
@@ -388,31 +414,67 @@ async fn write_queued(
     timeout: Duration,
     counts: &ConnectionMetrics,
 ) -> Result<(), ()> {
-    let mut receipts: Vec<outbox::Receipt> = receipt.into_iter().collect();
+    // The first receipt apart: a lone message, the usual case, allocates no list.
+    let mut receipts: Vec<outbox::Receipt> = Vec::new();
     let mut written = 1;
-    let write = async {
-        socket.feed(first).await?;
-        for _ in 1..WRITE_BATCH {
-            match inbox.try_next() {
-                Some(Outgoing::Message(message, receipt)) => {
-                    receipts.extend(receipt);
-                    socket.feed(message).await?;
-                    written += 1;
-                }
-                // A close stays in the queue for the main loop to act on.
-                _ => break,
-            }
-        }
-        socket.flush().await
-    };
-    match Box::pin(tokio::time::timeout(timeout, write)).await {
-        Ok(Ok(())) => {
-            receipts.into_iter().for_each(outbox::Receipt::confirm);
+    let write = write_batch(socket, Some(inbox), first, &mut receipts, &mut written);
+    match within(timeout, write).await {
+        Some(Ok(())) => {
+            receipt.into_iter().chain(receipts).for_each(outbox::Receipt::confirm);
             counts.sent.inc_by(written);
             Ok(())
         }
         _ => Err(()),
     }
+}
+
+/// Writes `first` and, given the connection's `inbox`, what else is queued there (up to
+/// [`WRITE_BATCH`] messages), then flushes once. The receipts of the messages taken
+/// from the queue go to `receipts`, their number to `written`.
+///
+/// Written against the socket's `Sink` methods rather than with `feed(…).await` in a
+/// loop, whose state took several hundred bytes: the boxed write is smaller to allocate
+/// and to move.
+fn write_batch<'a>(
+    socket: &'a mut WebSocket,
+    mut inbox: Option<&'a mut OutboxReader>,
+    first: Message,
+    receipts: &'a mut Vec<outbox::Receipt>,
+    written: &'a mut u64,
+) -> impl Future<Output = Result<(), axum::Error>> + 'a {
+    let mut pending = Some(first);
+    let mut batch = 1;
+    std::future::poll_fn(move |cx| {
+        while let Some(message) = pending.take() {
+            match Pin::new(&mut *socket).poll_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
+                Poll::Pending => {
+                    pending = Some(message);
+                    return Poll::Pending;
+                }
+            }
+            if let Err(err) = Pin::new(&mut *socket).start_send(message) {
+                return Poll::Ready(Err(err));
+            }
+            if batch == WRITE_BATCH {
+                break;
+            }
+            match inbox.as_deref_mut().and_then(OutboxReader::try_next) {
+                Some(Outgoing::Message(message, receipt)) => {
+                    receipts.extend(receipt);
+                    *written += 1;
+                    pending = Some(message);
+                }
+                // Taken from the queue like a message: sent with them.
+                Some(Outgoing::Ping) => pending = Some(Message::Ping(Bytes::new())),
+                // A close stays in the queue for the main loop to act on.
+                _ => {}
+            }
+            batch += 1;
+        }
+        Pin::new(&mut *socket).poll_flush(cx)
+    })
 }
 
 /// Sends the closing frame (if there is one to send) and waits briefly for the reply.

@@ -14,6 +14,7 @@
 //! use [`Outbox::push`].
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -41,6 +42,11 @@ pub enum Outgoing {
     Message(Message, Option<Receipt>),
     /// Send this close frame, then end the connection.
     Close(CloseFrame),
+    /// Send a keepalive ping (asked for by the session registry).
+    Ping,
+    /// Send this close frame and drop the connection without waiting for the client's
+    /// answer: it went silent.
+    Fail(CloseFrame),
 }
 
 /// Confirms to a waiting sender that its message reached the client's socket. Dropped
@@ -63,7 +69,10 @@ pub fn outbox(capacity: usize) -> (Outbox, OutboxReader) {
             capacity,
             close: None,
             open: true,
+            ping: false,
+            fail: false,
         }),
+        heard: AtomicBool::new(false),
         ready: Notify::new(),
         room: Notify::new(),
     });
@@ -81,6 +90,9 @@ pub struct OutboxReader(Arc<Shared>);
 #[derive(Debug)]
 struct Shared {
     state: Mutex<State>,
+    /// Set by the connection's task whenever its client sends a frame, taken by the
+    /// session registry when it checks for silent clients.
+    heard: AtomicBool,
     /// Wakes the connection's task: a message or a close is waiting.
     ready: Notify,
     /// Wakes senders waiting in [`Outbox::send`]: the queue has room again.
@@ -95,6 +107,10 @@ struct State {
     close: Option<CloseFrame>,
     /// False once a close was requested or the connection's task is gone.
     open: bool,
+    /// A keepalive ping is to be sent.
+    ping: bool,
+    /// The close is for a silent client: no need to wait for its answer.
+    fail: bool,
 }
 
 impl Shared {
@@ -221,21 +237,40 @@ impl Outbox {
     /// Asks the connection to send what is already queued, then close with `frame`.
     /// Later pushes fail with [`PushError::Closed`].
     pub fn close(&self, frame: CloseFrame) {
-        self.request_close(frame, false);
+        self.request_close(frame, false, false);
     }
 
     /// Asks the connection to close with `frame` at once, dropping what is queued.
     pub fn abort(&self, frame: CloseFrame) {
-        self.request_close(frame, true);
+        self.request_close(frame, true, false);
     }
 
-    fn request_close(&self, frame: CloseFrame, discard_queued: bool) {
+    /// Asks the connection to close with `frame` at once, dropping what is queued and
+    /// without waiting for the client's answer: the client went silent.
+    pub(super) fn fail(&self, frame: CloseFrame) {
+        self.request_close(frame, true, true);
+    }
+
+    /// Asks the connection to send a keepalive ping.
+    pub(super) fn ping(&self) {
+        self.0.lock().ping = true;
+        self.0.ready.notify_one();
+    }
+
+    /// Whether the client sent anything since the last call.
+    pub(super) fn take_heard(&self) -> bool {
+        // Read first: a store per tick only for connections that spoke.
+        self.0.heard.load(Ordering::Relaxed) && self.0.heard.swap(false, Ordering::Relaxed)
+    }
+
+    fn request_close(&self, frame: CloseFrame, discard_queued: bool, fail: bool) {
         let mut state = self.0.lock();
         if discard_queued {
             state.queue.clear();
         }
         if state.close.is_none() {
             state.close = Some(frame);
+            state.fail = fail;
         }
         state.open = false;
         drop(state);
@@ -259,6 +294,10 @@ impl OutboxReader {
     /// Like [`OutboxReader::next`], without waiting.
     pub fn try_next(&mut self) -> Option<Outgoing> {
         let mut state = self.0.lock();
+        if state.ping {
+            state.ping = false;
+            return Some(Outgoing::Ping);
+        }
         if let Some((message, receipt)) = state.queue.pop_front() {
             let was_full = state.queue.len() + 1 == state.capacity;
             drop(state);
@@ -267,7 +306,19 @@ impl OutboxReader {
             }
             return Some(Outgoing::Message(message, receipt));
         }
-        state.close.clone().map(Outgoing::Close)
+        let fail = state.fail;
+        state
+            .close
+            .clone()
+            .map(if fail { Outgoing::Fail } else { Outgoing::Close })
+    }
+
+    /// Notes that the client sent a frame: it is alive.
+    pub fn heard(&self) {
+        // Read first: no cache-line write per frame once set.
+        if !self.0.heard.load(Ordering::Relaxed) {
+            self.0.heard.store(true, Ordering::Relaxed);
+        }
     }
 
     /// A handle for routing messages to this connection.
