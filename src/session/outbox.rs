@@ -180,6 +180,17 @@ impl Outbox {
         if let Some(result) = self.try_enqueue(&mut item) {
             return result;
         }
+        // Boxed: a full queue is rare, and the wait's timer and notification would
+        // otherwise enlarge every sender's future, which is moved into a box per message.
+        Box::pin(self.wait_for_room(item, patience)).await
+    }
+
+    /// Waits up to `patience` for room to queue `item`; the slow-consumer close after that.
+    async fn wait_for_room(
+        &self,
+        mut item: Option<(Message, Option<Receipt>)>,
+        patience: Duration,
+    ) -> Result<(), PushError> {
         let deadline = tokio::time::Instant::now() + patience;
         loop {
             // Registered before looking again, so a pop in between is not missed.
