@@ -379,7 +379,10 @@ impl Drop for OutboxReader {
         let mut state = self.0.lock();
         state.open = false;
         state.queue.clear();
+        // A waker keeps its task's allocation alive; senders may hold this queue longer.
+        let reader = state.reader.take();
         drop(state);
+        drop(reader);
         self.0.room.notify_waiters();
     }
 }
