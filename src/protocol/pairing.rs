@@ -83,25 +83,83 @@ impl Draw {
     /// serde's serializer did more work than these few integers need.
     pub fn to_json(&self) -> String {
         let mut json = String::with_capacity(32 + 12 * self.quiz_id.len());
-        json.push_str(r#"{"quiz_id":"#);
-        self.write_quiz_ids(&mut json);
-        json.push_str(r#","action_id":"#);
-        json.push_str(itoa::Buffer::new().format(self.action_id));
-        json.push('}');
+        self.write_json(&mut json);
         json
     }
 
+    /// The v1 message as the text of a WebSocket message. A usual draw is written on
+    /// the stack and copied once into a buffer of its exact size: a `String` whose
+    /// capacity exceeds its length costs a second allocation when it becomes `Bytes`.
+    pub fn to_text(&self) -> axum::extract::ws::Utf8Bytes {
+        if self.quiz_id.len() > STACK_QUIZ_IDS {
+            return self.to_json().into();
+        }
+        let mut json = StackText::default();
+        self.write_json(&mut json);
+        json.as_str().into()
+    }
+
+    fn write_json(&self, json: &mut impl JsonText) {
+        json.push_str(r#"{"quiz_id":"#);
+        self.write_quiz_ids(json);
+        json.push_str(r#","action_id":"#);
+        json.push_str(itoa::Buffer::new().format(self.action_id));
+        json.push_str("}");
+    }
+
     /// `[a,b,c]`, the quiz ids as a JSON array.
-    pub fn write_quiz_ids(&self, json: &mut String) {
+    pub fn write_quiz_ids(&self, json: &mut impl JsonText) {
         let mut digits = itoa::Buffer::new();
-        json.push('[');
+        json.push_str("[");
         for (i, id) in self.quiz_id.iter().enumerate() {
             if i > 0 {
-                json.push(',');
+                json.push_str(",");
             }
             json.push_str(digits.format(*id));
         }
-        json.push(']');
+        json.push_str("]");
+    }
+}
+
+/// Where a draw is written: a `String`, or a [`StackText`].
+pub trait JsonText {
+    fn push_str(&mut self, text: &str);
+}
+
+impl JsonText for String {
+    fn push_str(&mut self, text: &str) {
+        String::push_str(self, text);
+    }
+}
+
+/// Quiz ids of a draw written on the stack: a draw has at most 3 (`QUIZZES_PER_DRAW`);
+/// a longer one (only ever deserialised) goes through a `String`.
+const STACK_QUIZ_IDS: usize = 4;
+
+/// Room for a v1 draw of [`STACK_QUIZ_IDS`] ids of 11 characters each (`-2147483648`):
+/// 12 + 4 × 11 + 3 + 14 + 11 + 1 = 85 bytes.
+struct StackText {
+    bytes: [u8; 96],
+    len: usize,
+}
+
+impl Default for StackText {
+    fn default() -> Self {
+        Self { bytes: [0; 96], len: 0 }
+    }
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).expect("only whole strs are pushed")
+    }
+}
+
+impl JsonText for StackText {
+    fn push_str(&mut self, text: &str) {
+        let end = self.len + text.len();
+        self.bytes[self.len..end].copy_from_slice(text.as_bytes());
+        self.len = end;
     }
 }
 
@@ -284,9 +342,12 @@ mod tests {
             (vec![7], -3),
             (vec![i32::MIN, 0, i32::MAX], i32::MAX),
             (vec![500, 12, 3], 100),
+            (vec![i32::MIN; 4], i32::MIN),
+            (vec![i32::MIN; 5], i32::MIN),
         ] {
             let draw = Draw { quiz_id, action_id };
             assert_eq!(draw.to_json(), serde_json::to_string(&draw).unwrap());
+            assert_eq!(draw.to_text().as_str(), draw.to_json());
         }
     }
 

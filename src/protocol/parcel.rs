@@ -40,7 +40,7 @@ impl Parcel {
     /// version has no such message (v1 knows nothing of presence).
     pub fn encode(&self, version: Version) -> Option<Message> {
         match (self, version) {
-            (Parcel::Draw { draw, .. }, Version::V1) => Some(text(draw.to_json())),
+            (Parcel::Draw { draw, .. }, Version::V1) => Some(Message::Text(draw.to_text())),
             (
                 Parcel::Draw {
                     draw,

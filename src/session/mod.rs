@@ -350,18 +350,20 @@ fn run(
                     };
                     counts.received.inc();
                     let limited = rate_limiter.as_ref().is_some_and(|limiter| limiter.check().is_err());
-                    let reply = if let (true, Some(limit)) = (limited, limits.rate_limit) {
-                        Some(handler.rate_limited(&message, limit))
+                    let answered = if let (true, Some(limit)) = (limited, limits.rate_limit) {
+                        let reply = handler.rate_limited(&message, limit);
+                        Box::pin(send(&mut socket, reply, limits.write_timeout)).await.map(|()| true)
                     } else {
                         // Boxed so that the handler's state does not enlarge every idle
-                        // connection; one small allocation per message.
-                        Box::pin(handler.on_message(message)).await
+                        // connection; one small allocation per message, for the answer too.
+                        Box::pin(answer(&mut handler, &mut socket, message, limits.write_timeout)).await
                     };
-                    if let Some(reply) = reply {
-                        if Box::pin(send(&mut socket, reply, limits.write_timeout)).await.is_err() {
-                            break End::Gone;
+                    match answered {
+                        Ok(true) => {
+                            counts.sent.inc();
                         }
-                        counts.sent.inc();
+                        Ok(false) => {}
+                        Err(()) => break End::Gone,
                     }
                 }
             }
@@ -392,6 +394,20 @@ async fn within<F: Future>(limit: Duration, future: F) -> Option<F::Output> {
         timer.as_mut().poll(cx).map(|()| None)
     })
     .await
+}
+
+/// Handles `message` and writes the answer, if there is one; whether there was. One
+/// future for both, so that a message costs one boxed future rather than two.
+async fn answer(
+    handler: &mut impl Handler,
+    socket: &mut WebSocket,
+    message: Frame,
+    timeout: Duration,
+) -> Result<bool, ()> {
+    let Some(reply) = handler.on_message(message).await else {
+        return Ok(false);
+    };
+    send(socket, reply, timeout).await.map(|()| true)
 }
 
 async fn send(socket: &mut WebSocket, message: Message, timeout: Duration) -> Result<(), ()> {

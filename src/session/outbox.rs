@@ -16,6 +16,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message};
@@ -71,9 +72,9 @@ pub fn outbox(capacity: usize) -> (Outbox, OutboxReader) {
             open: true,
             ping: false,
             fail: false,
+            reader: None,
         }),
         heard: AtomicBool::new(false),
-        ready: Notify::new(),
         room: Notify::new(),
     });
     (Outbox(shared.clone()), OutboxReader(shared))
@@ -93,8 +94,6 @@ struct Shared {
     /// Set by the connection's task whenever its client sends a frame, taken by the
     /// session registry when it checks for silent clients.
     heard: AtomicBool,
-    /// Wakes the connection's task: a message or a close is waiting.
-    ready: Notify,
     /// Wakes senders waiting in [`Outbox::send`]: the queue has room again.
     room: Notify,
 }
@@ -111,6 +110,24 @@ struct State {
     ping: bool,
     /// The close is for a silent client: no need to wait for its answer.
     fail: bool,
+    /// The connection's task, waiting for something to write. Kept under the queue's
+    /// own lock rather than in a `Notify`: the reader registers while it looks at the
+    /// queue and a sender wakes it while it pushes, with no second lock or list.
+    reader: Option<Waker>,
+}
+
+impl State {
+    /// The reader to wake once the lock is released: something for it is waiting.
+    fn wake_reader(&mut self) -> Option<Waker> {
+        self.reader.take()
+    }
+}
+
+/// Wakes the reader taken by [`State::wake_reader`]; call after releasing the lock.
+fn wake(reader: Option<Waker>) {
+    if let Some(reader) = reader {
+        reader.wake();
+    }
 }
 
 impl Shared {
@@ -138,8 +155,9 @@ impl Outbox {
             return Err(PushError::Full);
         }
         state.queue.push_back((message, None));
+        let reader = state.wake_reader();
         drop(state);
-        self.0.ready.notify_one();
+        wake(reader);
         Ok(())
     }
 
@@ -152,8 +170,9 @@ impl Outbox {
             return Err(PushError::Closed);
         }
         state.queue.push_front((message, None));
+        let reader = state.wake_reader();
         drop(state);
-        self.0.ready.notify_one();
+        wake(reader);
         Ok(())
     }
 
@@ -180,6 +199,17 @@ impl Outbox {
         if let Some(result) = self.try_enqueue(&mut item) {
             return result;
         }
+        // Boxed: a full queue is rare, and the wait's timer and notification would
+        // otherwise enlarge every sender's future, which is moved into a box per message.
+        Box::pin(self.wait_for_room(item, patience)).await
+    }
+
+    /// Waits up to `patience` for room to queue `item`; the slow-consumer close after that.
+    async fn wait_for_room(
+        &self,
+        mut item: Option<(Message, Option<Receipt>)>,
+        patience: Duration,
+    ) -> Result<(), PushError> {
         let deadline = tokio::time::Instant::now() + patience;
         loop {
             // Registered before looking again, so a pop in between is not missed.
@@ -206,8 +236,9 @@ impl Outbox {
             return None;
         }
         state.queue.push_back(item.take().expect("queued once"));
+        let reader = state.wake_reader();
         drop(state);
-        self.0.ready.notify_one();
+        wake(reader);
         Some(Ok(()))
     }
 
@@ -223,8 +254,9 @@ impl Outbox {
         state.queue.clear();
         state.close = Some(close_frame(close::SLOW_CONSUMER));
         state.open = false;
+        let reader = state.wake_reader();
         drop(state);
-        self.0.ready.notify_one();
+        wake(reader);
         self.0.room.notify_waiters();
     }
 
@@ -253,8 +285,11 @@ impl Outbox {
 
     /// Asks the connection to send a keepalive ping.
     pub(super) fn ping(&self) {
-        self.0.lock().ping = true;
-        self.0.ready.notify_one();
+        let mut state = self.0.lock();
+        state.ping = true;
+        let reader = state.wake_reader();
+        drop(state);
+        wake(reader);
     }
 
     /// Whether the client sent anything since the last call.
@@ -273,8 +308,9 @@ impl Outbox {
             state.fail = fail;
         }
         state.open = false;
+        let reader = state.wake_reader();
         drop(state);
-        self.0.ready.notify_one();
+        wake(reader);
         self.0.room.notify_waiters();
     }
 }
@@ -283,16 +319,21 @@ impl OutboxReader {
     /// The next message to write, or the close to send once the queue is drained.
     /// Cancel-safe: nothing is taken from the queue unless this returns.
     pub async fn next(&mut self) -> Outgoing {
-        loop {
-            if let Some(outgoing) = self.try_next() {
-                return outgoing;
-            }
-            self.0.ready.notified().await;
-        }
+        std::future::poll_fn(|cx| match self.take_next(Some(cx)) {
+            Some(outgoing) => Poll::Ready(outgoing),
+            None => Poll::Pending,
+        })
+        .await
     }
 
     /// Like [`OutboxReader::next`], without waiting.
     pub fn try_next(&mut self) -> Option<Outgoing> {
+        self.take_next(None)
+    }
+
+    /// The next thing to do, or `None`; then, given `cx`, its task is woken by the
+    /// next push or close.
+    fn take_next(&mut self, cx: Option<&mut Context<'_>>) -> Option<Outgoing> {
         let mut state = self.0.lock();
         if state.ping {
             state.ping = false;
@@ -307,10 +348,16 @@ impl OutboxReader {
             return Some(Outgoing::Message(message, receipt));
         }
         let fail = state.fail;
-        state
+        let close = state
             .close
             .clone()
-            .map(if fail { Outgoing::Fail } else { Outgoing::Close })
+            .map(if fail { Outgoing::Fail } else { Outgoing::Close });
+        if let (None, Some(cx)) = (&close, cx) {
+            if !state.reader.as_ref().is_some_and(|reader| reader.will_wake(cx.waker())) {
+                state.reader = Some(cx.waker().clone());
+            }
+        }
+        close
     }
 
     /// Notes that the client sent a frame: it is alive.
@@ -332,7 +379,10 @@ impl Drop for OutboxReader {
         let mut state = self.0.lock();
         state.open = false;
         state.queue.clear();
+        // A waker keeps its task's allocation alive; senders may hold this queue longer.
+        let reader = state.reader.take();
         drop(state);
+        drop(reader);
         self.0.room.notify_waiters();
     }
 }
