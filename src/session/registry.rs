@@ -11,8 +11,8 @@
 //! A tick comes every quarter of the shorter of the two intervals, at most every second.
 //! Deadlines are counted in ticks of the clock: a ping may come up to one tick early or
 //! late, and an idle close up to two ticks late but never early, as a client counts as
-//! heard from the tick after the one in which it was seen to speak. An entry costs 16 bytes (the outbox and two tick counts)
-//! in a list whose free places are reused.
+//! heard from the tick after the one in which it was seen to speak. An entry costs 16
+//! bytes (the outbox and two tick counts) in a list whose free places are reused.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -97,8 +97,8 @@ impl Registry {
     }
 
     /// Adds a connection reached through `outbox`; the first call starts the ticking
-    /// task, which ends when `shutdown` is cancelled (closing every connection) or the
-    /// registry is gone.
+    /// task, which ends when `shutdown` is cancelled or the registry is gone. (The
+    /// server's shutdown closes the connections through [`Registry::close_all`].)
     pub(super) fn register(self: &Arc<Self>, outbox: Outbox, shutdown: &CancellationToken) -> Registered {
         let now = self.ticks_at(Instant::now());
         let place = {
@@ -132,13 +132,13 @@ impl Registry {
         }
     }
 
-    /// Pings the connections that are due and closes the silent ones.
     /// The tick `at` falls in.
     fn ticks_at(&self, at: Instant) -> u32 {
         let ticks = at.saturating_duration_since(self.start).as_nanos() / self.tick.as_nanos();
         u32::try_from(ticks).unwrap_or(u32::MAX)
     }
 
+    /// Pings the connections that are due and closes the silent ones.
     fn on_tick(&self, at: Instant) {
         let now = self.ticks_at(at);
         let mut state = self.lock();
@@ -176,12 +176,7 @@ async fn ticking(registry: Weak<Registry>, period: Duration, shutdown: Cancellat
                 Some(registry) => registry.on_tick(Instant::now()),
                 None => return,
             },
-            () = shutdown.cancelled() => {
-                if let Some(registry) = registry.upgrade() {
-                    registry.close_all();
-                }
-                return;
-            }
+            () = shutdown.cancelled() => return,
         }
     }
 }
@@ -236,7 +231,9 @@ mod tests {
         let (out, mut inbox) = outbox(4);
         let _registered = registry.register(out.clone(), &shutdown);
         out.push(axum::extract::ws::Message::Text("queued".into())).unwrap();
+        // What `Sessions::close_all` does at shutdown.
         shutdown.cancel();
+        registry.close_all();
         assert!(
             matches!(inbox.next().await, Outgoing::Message(..)),
             "what was queued first"
