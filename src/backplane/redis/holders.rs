@@ -11,7 +11,7 @@
 //! heartbeat finds dead, or that did not answer, are dropped as well.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::address::Peer;
 
@@ -19,36 +19,37 @@ use crate::address::Peer;
 /// a saved lookup, and a node talks to far fewer addresses elsewhere than this.
 const CAPACITY: usize = 100_000;
 
-/// Address → the node (its id) last found holding it.
+/// Address → the node (its id) last found holding it. The ids are shared, so that a
+/// delivery's lookup copies a pointer rather than a string.
 #[derive(Default)]
-pub struct Holders(Mutex<HashMap<Peer, String>>);
+pub struct Holders(Mutex<HashMap<Peer, Arc<str>>>);
 
 impl Holders {
-    fn lock(&self) -> MutexGuard<'_, HashMap<Peer, String>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<Peer, Arc<str>>> {
         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The node last found holding `peer`.
-    pub fn get(&self, peer: Peer) -> Option<String> {
+    pub fn get(&self, peer: Peer) -> Option<Arc<str>> {
         self.lock().get(&peer).cloned()
     }
 
     /// Remembers that `node` holds `peer`.
     pub fn put(&self, peer: Peer, node: &str) {
         let mut holders = self.lock();
-        if holders.get(&peer).is_some_and(|held| held == node) {
+        if holders.get(&peer).is_some_and(|held| &**held == node) {
             return;
         }
         if holders.len() >= CAPACITY {
             holders.clear();
         }
-        holders.insert(peer, node.to_owned());
+        holders.insert(peer, node.into());
     }
 
     /// Forgets that `node` holds `peer` (if another node was learnt since, keeps that).
     pub fn forget(&self, peer: Peer, node: &str) {
         let mut holders = self.lock();
-        if holders.get(&peer).is_some_and(|held| held == node) {
+        if holders.get(&peer).is_some_and(|held| &**held == node) {
             holders.remove(&peer);
         }
     }
@@ -60,7 +61,7 @@ impl Holders {
 
     /// Forgets every address of `node` (found dead).
     pub fn forget_node(&self, node: &str) {
-        self.lock().retain(|_, held| held != node);
+        self.lock().retain(|_, held| &**held != node);
     }
 }
 
