@@ -2,6 +2,8 @@
 //! and how the controller is answered. These shapes are fixed: deployed Unity and
 //! Android clients depend on them byte for byte.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use super::ErrorCode;
@@ -83,7 +85,7 @@ impl Draw {
     /// serde's serializer did more work than these few integers need.
     pub fn to_json(&self) -> String {
         let mut json = String::with_capacity(32 + 12 * self.quiz_id.len());
-        self.write_json(&mut json);
+        self.write_json(&mut json).expect("a String takes any text");
         json
     }
 
@@ -91,53 +93,39 @@ impl Draw {
     /// the stack and copied once into a buffer of its exact size: a `String` whose
     /// capacity exceeds its length costs a second allocation when it becomes `Bytes`.
     pub fn to_text(&self) -> axum::extract::ws::Utf8Bytes {
-        if self.quiz_id.len() > STACK_QUIZ_IDS {
-            return self.to_json().into();
-        }
         let mut json = StackText::default();
-        self.write_json(&mut json);
-        json.as_str().into()
+        match self.write_json(&mut json) {
+            Ok(()) => json.as_str().into(),
+            // Longer than any draw pairlink makes (only ever deserialised).
+            Err(fmt::Error) => self.to_json().into(),
+        }
     }
 
-    fn write_json(&self, json: &mut impl JsonText) {
-        json.push_str(r#"{"quiz_id":"#);
-        self.write_quiz_ids(json);
-        json.push_str(r#","action_id":"#);
-        json.push_str(itoa::Buffer::new().format(self.action_id));
-        json.push_str("}");
+    fn write_json(&self, json: &mut impl fmt::Write) -> fmt::Result {
+        json.write_str(r#"{"quiz_id":"#)?;
+        self.write_quiz_ids(json)?;
+        json.write_str(r#","action_id":"#)?;
+        json.write_str(itoa::Buffer::new().format(self.action_id))?;
+        json.write_str("}")
     }
 
     /// `[a,b,c]`, the quiz ids as a JSON array.
-    pub fn write_quiz_ids(&self, json: &mut impl JsonText) {
+    pub fn write_quiz_ids(&self, json: &mut impl fmt::Write) -> fmt::Result {
         let mut digits = itoa::Buffer::new();
-        json.push_str("[");
+        json.write_str("[")?;
         for (i, id) in self.quiz_id.iter().enumerate() {
             if i > 0 {
-                json.push_str(",");
+                json.write_str(",")?;
             }
-            json.push_str(digits.format(*id));
+            json.write_str(digits.format(*id))?;
         }
-        json.push_str("]");
+        json.write_str("]")
     }
 }
 
-/// Where a draw is written: a `String`, or a [`StackText`].
-pub trait JsonText {
-    fn push_str(&mut self, text: &str);
-}
-
-impl JsonText for String {
-    fn push_str(&mut self, text: &str) {
-        String::push_str(self, text);
-    }
-}
-
-/// Quiz ids of a draw written on the stack: a draw has at most 3 (`QUIZZES_PER_DRAW`);
-/// a longer one (only ever deserialised) goes through a `String`.
-const STACK_QUIZ_IDS: usize = 4;
-
-/// Room for a v1 draw of [`STACK_QUIZ_IDS`] ids of 11 characters each (`-2147483648`):
-/// 12 + 4 × 11 + 3 + 14 + 11 + 1 = 85 bytes.
+/// Room on the stack for a v1 draw of up to 4 ids of 11 characters each
+/// (`-2147483648`): 12 + 4 × 11 + 3 + 14 + 11 + 1 = 85 bytes. A draw has at most 3
+/// (`QUIZZES_PER_DRAW`); writing more than fits fails, and goes through a `String`.
 struct StackText {
     bytes: [u8; 96],
     len: usize,
@@ -151,15 +139,19 @@ impl Default for StackText {
 
 impl StackText {
     fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.len]).expect("only whole strs are pushed")
+        std::str::from_utf8(&self.bytes[..self.len]).expect("only whole strs are written")
     }
 }
 
-impl JsonText for StackText {
-    fn push_str(&mut self, text: &str) {
+impl fmt::Write for StackText {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
         let end = self.len + text.len();
-        self.bytes[self.len..end].copy_from_slice(text.as_bytes());
+        self.bytes
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(text.as_bytes());
         self.len = end;
+        Ok(())
     }
 }
 

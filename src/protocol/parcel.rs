@@ -71,7 +71,7 @@ fn draw_v2(draw: &Draw, difficulty: i64, held_since_ms: Option<u64>) -> String {
     use std::fmt::Write;
     let mut json = String::with_capacity(96);
     json.push_str(r#"{"type":"draw","quiz_id":"#);
-    draw.write_quiz_ids(&mut json);
+    let _ = draw.write_quiz_ids(&mut json);
     let _ = write!(json, r#","action_id":{},"difficulty":{difficulty}"#, draw.action_id);
     if let Some(ms) = held_since_ms {
         let sent = UNIX_EPOCH + Duration::from_millis(ms);
