@@ -7,9 +7,9 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::ws::Message;
 use axum::response::Response;
 use axum::routing::get;
+use tungstenite::Message;
 
 use crate::address::Group;
 use crate::auth::{self, Scope, Token};

@@ -4,9 +4,9 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::ws::Message;
 use axum::response::Response;
 use axum::routing::get;
+use tungstenite::Message;
 
 use crate::auth::{self, Scope, Token};
 use crate::metrics::Kind;

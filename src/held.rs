@@ -12,9 +12,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex as SyncMutex, MutexGuard as SyncGuard};
 use std::time::Duration;
 
-use axum::extract::ws::Message;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio::time::Instant;
+use tungstenite::Message;
 
 use crate::address::Peer;
 use crate::backplane::Wait;

@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::{Message, WebSocketUpgrade};
+use crate::session::WebSocketUpgrade;
 use axum::response::Response;
+use tungstenite::Message;
 
 use crate::address::Group;
 use crate::hub::{Hub, Joining, Welcome};

@@ -15,11 +15,11 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::ws::Message;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
+use tungstenite::Message;
 
 use crate::address::Group;
 use crate::auth::{self, Scope, Token};

@@ -3,10 +3,10 @@
 //! ICE candidates by id; the media and data then flow peer to peer, not through pairlink.
 
 use axum::Router;
-use axum::extract::ws::Message;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
+use tungstenite::Message;
 
 use crate::address::Group;
 use crate::auth::{self, Scope, Token};

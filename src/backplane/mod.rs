@@ -20,8 +20,8 @@ use std::sync::Weak;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use axum::extract::ws::{Message, Utf8Bytes};
 use serde::{Deserialize, Serialize};
+use tungstenite::{Message, Utf8Bytes};
 
 use crate::address::{Generation, Group, Peer};
 use crate::lifecycle::Tasks;

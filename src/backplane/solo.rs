@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use axum::extract::ws::{Message, Utf8Bytes};
+use tungstenite::{Message, Utf8Bytes};
 
 use super::codes::{CodeTable, IssuedCode};
 use super::guesses::{Attempt, GuessLimit, GuessTable};

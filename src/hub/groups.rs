@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::ws::{Message, Utf8Bytes};
+use tungstenite::{Message, Utf8Bytes};
 
 use super::{Census, Hub, SendError, lock, push_error};
 use crate::address::Group;

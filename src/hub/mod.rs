@@ -9,7 +9,6 @@
 
 mod groups;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
@@ -17,7 +16,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
-use crate::address::{Generation, Group, Peer};
+use crate::address::{Generation, Group, Peer, PeerMap};
 use crate::backplane::codes::IssuedCode;
 use crate::backplane::{Backplane, Envelope, Inbound, Outcome, Registrations, Routed, Unavailable, Wait};
 use crate::lifecycle::Tasks;
@@ -62,7 +61,7 @@ pub struct Hub {
     backplane: Arc<dyn Backplane>,
     /// The pair registry: the connection holding each address here. Its lock is held
     /// only for a map operation and a queue push, never across an `.await`.
-    pairs: Mutex<HashMap<Peer, Slot>>,
+    pairs: Mutex<PeerMap<Slot>>,
     next_generation: AtomicU64,
     groups: groups::Groups,
     /// How long a message may wait for room in a full queue (`--slow-consumer-timeout`).

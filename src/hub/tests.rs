@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{Message, Utf8Bytes};
+use tungstenite::{Message, Utf8Bytes};
 
 use super::*;
 use crate::backplane::solo::Solo;
@@ -78,7 +78,7 @@ async fn a_replaced_connection_is_closed_and_its_clean_up_keeps_the_new_one() {
     let (new, mut new_reader) = outbox(8);
     hub.attach(display(), new, Version::V2).await.unwrap();
     match old_reader.next().await {
-        Outgoing::Close(frame) => assert_eq!((frame.code, frame.reason.as_str()), (4001, "replaced")),
+        Outgoing::Close(frame) => assert_eq!((u16::from(frame.code), frame.reason.as_str()), (4001, "replaced")),
         other => panic!("expected a close, got {other:?}"),
     }
     hub.detach(display(), old_generation).await;

@@ -3,8 +3,8 @@
 //! seed's ReadJSON took text or binary frames); a v2 controller sends typed requests
 //! with ids, and relay data for its display.
 
-use axum::extract::ws::Message;
 use tokio::time::Instant;
+use tungstenite::Message;
 
 use super::{Failure, Registration, Speaker, sub_text};
 use crate::address::Peer;
@@ -92,7 +92,9 @@ impl ControllerHandler {
         let outcome = match &self.held {
             Some(held) => {
                 let expired = expiry(speaker, id.clone());
-                held.send_or_hold(device, to_display, &self.registration.outbox, expired)
+                // Boxed: holding is opt-in, and its state (about a kilobyte) would
+                // otherwise enlarge every message's future, held or not.
+                Box::pin(held.send_or_hold(device, to_display, &self.registration.outbox, expired))
                     .await
                     .map_err(|refused| match refused {
                         NotHeld::Unreachable(err) => display_unreachable(err),

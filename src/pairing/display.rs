@@ -3,7 +3,7 @@
 //! every message is relayed unchanged (the seed ignored them; seed displays send
 //! nothing, so they see no change); a v2 display sends typed requests.
 
-use axum::extract::ws::Message;
+use tungstenite::Message;
 
 use super::{Registration, sub_text};
 use crate::protocol::v2::{Request, read_id};

@@ -16,12 +16,13 @@ mod speaker;
 
 use std::sync::Arc;
 
+use crate::session::WebSocketUpgrade;
 use axum::Router;
-use axum::extract::ws::{Message, Utf8Bytes, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
+use tungstenite::{Message, Utf8Bytes};
 
 use crate::address::{Generation, Peer};
 use crate::auth::{self, Scope, Token};

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use axum::extract::ws::{Message, Utf8Bytes};
+use tungstenite::{Message, Utf8Bytes};
 
 use crate::held::Outcome;
 use crate::protocol::pairing::{QUEUED, RECEIVED};

@@ -13,8 +13,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use axum::body::Bytes;
-use axum::extract::ws::{Message, Utf8Bytes};
 use serde::{Deserialize, Serialize};
+use tungstenite::{Message, Utf8Bytes};
 use uuid::Uuid;
 
 /// The version of the pairing protocol a connection speaks: v1 (the seed's, frozen), or

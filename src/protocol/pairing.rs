@@ -92,7 +92,7 @@ impl Draw {
     /// The v1 message as the text of a WebSocket message. A usual draw is written on
     /// the stack and copied once into a buffer of its exact size: a `String` whose
     /// capacity exceeds its length costs a second allocation when it becomes `Bytes`.
-    pub fn to_text(&self) -> axum::extract::ws::Utf8Bytes {
+    pub fn to_text(&self) -> tungstenite::Utf8Bytes {
         let mut json = StackText::default();
         match self.write_json(&mut json) {
             Ok(()) => json.as_str().into(),

@@ -5,9 +5,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::ws::{Message, Utf8Bytes};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use tungstenite::{Message, Utf8Bytes};
 
 use super::pairing::Draw;
 use super::{Frame, Role, Version};

@@ -12,6 +12,8 @@ pub mod limits;
 pub mod outbox;
 pub mod refusal;
 mod registry;
+mod socket;
+mod upgrade;
 
 use std::pin::{Pin, pin};
 use std::sync::Arc;
@@ -20,7 +22,6 @@ use std::task::Poll;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::{Sink, SinkExt};
@@ -31,6 +32,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::{Instrument, Span};
+use tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tungstenite::{Message, Utf8Bytes};
 
 use crate::metrics::{ConnectionMetrics, Kind, METRICS};
 use crate::protocol::close::{self, Close};
@@ -40,6 +43,8 @@ pub use limits::{Limits, RateLimit};
 use outbox::{OutboxReader, Outgoing};
 use refusal::Refusal;
 use registry::Registry;
+pub use socket::Socket;
+pub use upgrade::WebSocketUpgrade;
 
 /// An error for the client, counted in `pairlink_errors_total`: every error answer that
 /// pairlink sends on a WebSocket is made here.
@@ -51,7 +56,7 @@ pub fn error_message(error: &impl WireError) -> Message {
 /// The close frame for `close`.
 pub fn close_frame(close: Close) -> CloseFrame {
     CloseFrame {
-        code: close.code,
+        code: close.code.into(),
         reason: Utf8Bytes::from_static(close.reason),
     }
 }
@@ -229,25 +234,24 @@ impl Admission {
         handler: H,
     ) -> Response {
         let limits = self.sessions.0.limits;
-        refusal::select(version, upgrade)
+        let config = WebSocketConfig::default()
             .read_buffer_size(READ_BUFFER_BYTES)
             .write_buffer_size(WRITE_BUFFER_BYTES)
             .max_write_buffer_size(WRITE_BUFFER_BYTES + 2 * limits.max_message_bytes)
-            .max_message_size(limits.max_message_bytes)
-            .max_frame_size(limits.max_message_bytes)
-            .on_failed_upgrade(|err| tracing::debug!(%err, "WebSocket upgrade failed"))
-            // What the callback captures is boxed: axum's upgrade task keeps the
-            // callback's captures for its whole life next to the connection's future,
-            // which holds them again. The connection's future is handed over as it is:
-            // wrapping it in another async block would store the socket and handler twice.
-            .on_upgrade({
-                let parts = Box::new((inbox, handler, self));
-                move |socket| {
-                    let (inbox, handler, admission) = *parts;
-                    let span = admission.span.clone();
-                    run(socket, inbox, handler, admission).instrument(span)
-                }
-            })
+            .max_message_size(Some(limits.max_message_bytes))
+            .max_frame_size(Some(limits.max_message_bytes));
+        // What the callback captures is boxed: the upgrade's task keeps the callback's
+        // captures for its whole life next to the connection's future, which holds them
+        // again. The connection's future is handed over as it is: wrapping it in another
+        // async block would store the socket and handler twice.
+        refusal::select(version, upgrade).on_upgrade(config, {
+            let parts = Box::new((inbox, handler, self));
+            move |socket| {
+                let (inbox, handler, admission) = *parts;
+                let span = admission.span.clone();
+                run(socket, inbox, handler, admission).instrument(span)
+            }
+        })
     }
 }
 
@@ -294,7 +298,7 @@ enum End {
 /// cost every connection several hundred bytes.
 #[allow(clippy::manual_async_fn)]
 fn run(
-    mut socket: WebSocket,
+    mut socket: Socket,
     mut inbox: OutboxReader,
     mut handler: impl Handler + 'static,
     admission: Admission,
@@ -344,8 +348,9 @@ fn run(
                         },
                         Some(Ok(Message::Text(text))) => Frame::Text(text),
                         Some(Ok(Message::Binary(bytes))) => Frame::Binary(bytes),
-                        // Pings are answered by the WebSocket layer itself.
-                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        // Pings are answered by the WebSocket layer itself; reading yields
+                        // whole messages, never raw frames.
+                        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
                         Some(Ok(Message::Close(_))) => break End::ClosedByClient,
                     };
                     counts.received.inc();
@@ -400,7 +405,7 @@ async fn within<F: Future>(limit: Duration, future: F) -> Option<F::Output> {
 /// future for both, so that a message costs one boxed future rather than two.
 async fn answer(
     handler: &mut impl Handler,
-    socket: &mut WebSocket,
+    socket: &mut Socket,
     message: Frame,
     timeout: Duration,
 ) -> Result<bool, ()> {
@@ -410,7 +415,7 @@ async fn answer(
     send(socket, reply, timeout).await.map(|()| true)
 }
 
-async fn send(socket: &mut WebSocket, message: Message, timeout: Duration) -> Result<(), ()> {
+async fn send(socket: &mut Socket, message: Message, timeout: Duration) -> Result<(), ()> {
     let mut receipts = Vec::new();
     let mut written = 1;
     match within(timeout, write_batch(socket, None, message, &mut receipts, &mut written)).await {
@@ -423,7 +428,7 @@ async fn send(socket: &mut WebSocket, message: Message, timeout: Duration) -> Re
 /// receipts of what was flushed. On failure the receipts are dropped unconfirmed, and
 /// their senders learn that those messages were not delivered.
 async fn write_queued(
-    socket: &mut WebSocket,
+    socket: &mut Socket,
     inbox: &mut OutboxReader,
     first: Message,
     receipt: Option<outbox::Receipt>,
@@ -452,12 +457,12 @@ async fn write_queued(
 /// loop, whose state took several hundred bytes: the boxed write is smaller to allocate
 /// and to move.
 fn write_batch<'a>(
-    socket: &'a mut WebSocket,
+    socket: &'a mut Socket,
     mut inbox: Option<&'a mut OutboxReader>,
     first: Message,
     receipts: &'a mut Vec<outbox::Receipt>,
     written: &'a mut u64,
-) -> impl Future<Output = Result<(), axum::Error>> + 'a {
+) -> impl Future<Output = Result<(), tungstenite::Error>> + 'a {
     let mut pending = Some(first);
     let mut batch = 1;
     std::future::poll_fn(move |cx| {
@@ -494,7 +499,7 @@ fn write_batch<'a>(
 }
 
 /// Sends the closing frame (if there is one to send) and waits briefly for the reply.
-async fn finish(mut socket: WebSocket, end: End, timeout: Duration) {
+async fn finish(mut socket: Socket, end: End, timeout: Duration) {
     let (frame, await_reply) = match end {
         End::Gone => return,
         End::ClosedByClient => {
@@ -505,8 +510,9 @@ async fn finish(mut socket: WebSocket, end: End, timeout: Duration) {
         End::Close(frame) => (frame, true),
         End::Fail(frame) => (frame, false),
     };
-    tracing::debug!(code = frame.code, reason = %frame.reason, "closing connection");
-    METRICS.close(frame.code);
+    let code = u16::from(frame.code);
+    tracing::debug!(code, reason = %frame.reason, "closing connection");
+    METRICS.close(code);
     if send(&mut socket, Message::Close(Some(frame)), timeout).await.is_err() || !await_reply {
         return;
     }
@@ -516,11 +522,9 @@ async fn finish(mut socket: WebSocket, end: End, timeout: Duration) {
 
 /// The close frame owed to a client whose traffic broke a rule, or `None` when the
 /// connection is simply gone (reset, closed, I/O error).
-fn close_for_error(err: axum::Error) -> Option<CloseFrame> {
-    let inner = err.into_inner();
-    let err = inner.downcast_ref::<tungstenite::Error>()?;
+fn close_for_error(err: tungstenite::Error) -> Option<CloseFrame> {
     use tungstenite::error::{CapacityError, Error, ProtocolError};
-    let frame = match err {
+    let frame = match &err {
         Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => return None,
         Error::Capacity(CapacityError::MessageTooLong { .. }) => close_frame(close::MESSAGE_TOO_BIG),
         Error::Capacity(_) => close_frame(close::FRAME_TOO_BIG),
@@ -528,6 +532,6 @@ fn close_for_error(err: axum::Error) -> Option<CloseFrame> {
         Error::Utf8(_) => close_frame(close::INVALID_PAYLOAD),
         _ => return None,
     };
-    tracing::debug!(error = %err, code = frame.code, "client broke the protocol");
+    tracing::debug!(error = %err, code = u16::from(frame.code), "client broke the protocol");
     Some(frame)
 }

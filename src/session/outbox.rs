@@ -19,8 +19,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message};
 use tokio::sync::{Notify, oneshot};
+use tungstenite::Message;
+use tungstenite::protocol::CloseFrame;
 
 use super::close_frame;
 use crate::protocol::close;
@@ -389,7 +390,7 @@ impl Drop for OutboxReader {
 
 #[cfg(test)]
 mod tests {
-    use axum::extract::ws::Utf8Bytes;
+    use tungstenite::Utf8Bytes;
 
     use super::*;
 
@@ -399,7 +400,7 @@ mod tests {
 
     fn close(code: u16) -> CloseFrame {
         CloseFrame {
-            code,
+            code: code.into(),
             reason: Utf8Bytes::from_static("test"),
         }
     }
@@ -425,7 +426,7 @@ mod tests {
         assert_eq!(outbox.push(text("d")), Err(PushError::Closed));
         outbox.close(close(1001));
         match inbox.next().await {
-            Outgoing::Close(frame) => assert_eq!(frame.code, 1013, "first close wins"),
+            Outgoing::Close(frame) => assert_eq!(u16::from(frame.code), 1013, "first close wins"),
             other => panic!("expected the close, got {other:?}"),
         }
     }
@@ -491,7 +492,7 @@ mod tests {
         );
         assert_eq!(started.elapsed(), Duration::from_secs(5));
         match inbox.next().await {
-            Outgoing::Close(frame) => assert_eq!(frame.code, 1013),
+            Outgoing::Close(frame) => assert_eq!(u16::from(frame.code), 1013),
             other => panic!("expected the close, got {other:?}"),
         }
     }

@@ -9,13 +9,14 @@
 use std::time::Duration;
 
 use axum::extract::FromRequestParts;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use futures_util::SinkExt;
+use tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tungstenite::{Message, Utf8Bytes};
 
-use super::{Upgrade, refuse};
+use super::{Socket, Upgrade, WebSocketUpgrade, refuse};
 use crate::backplane::Unavailable;
 use crate::metrics::METRICS;
 use crate::protocol::v2::{ErrorEvent, SUBPROTOCOL};
@@ -39,7 +40,7 @@ pub fn offered(headers: &HeaderMap) -> Version {
 pub fn select(version: Version, upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
     match version {
         Version::V1 => upgrade,
-        Version::V2 => upgrade.protocols([SUBPROTOCOL]),
+        Version::V2 => upgrade.protocol(SUBPROTOCOL),
     }
 }
 
@@ -120,15 +121,15 @@ impl Refusal {
     fn in_band(self, upgrade: WebSocketUpgrade) -> Response {
         METRICS.error(self.code);
         let close = CloseFrame {
-            code: self.close_code(),
+            code: self.close_code().into(),
             reason: Utf8Bytes::from_static(self.code.as_str()),
         };
         let mut error = ErrorEvent::new(self.code, self.message);
         error.retry_after = self.retry_after;
         let text = Message::Text(serde_json::to_string(&error).expect("an error event serialises").into());
-        select(Version::V2, upgrade)
-            .on_failed_upgrade(|err| tracing::debug!(%err, "upgrade of a refused connection failed"))
-            .on_upgrade(move |socket| refuse_in_band(socket, text, close))
+        select(Version::V2, upgrade).on_upgrade(WebSocketConfig::default(), move |socket| {
+            refuse_in_band(socket, text, close)
+        })
     }
 }
 
@@ -150,8 +151,8 @@ impl From<InvalidDeviceId> for Refusal {
     }
 }
 
-async fn refuse_in_band(mut socket: WebSocket, error: Message, close: CloseFrame) {
-    tracing::debug!(code = close.code, reason = %close.reason, "refusing a v2 connection in-band");
+async fn refuse_in_band(mut socket: Socket, error: Message, close: CloseFrame) {
+    tracing::debug!(code = u16::from(close.code), reason = %close.reason, "refusing a v2 connection in-band");
     let sent = tokio::time::timeout(REFUSAL_TIMEOUT, async {
         socket.feed(error).await?;
         socket.send(Message::Close(Some(close))).await

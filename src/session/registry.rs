@@ -203,7 +203,9 @@ mod tests {
             assert!(matches!(inbox.next().await, Outgoing::Ping));
             assert_eq!(start.elapsed(), Duration::from_secs(at));
         }
-        assert!(matches!(inbox.next().await, Outgoing::Fail(frame) if frame.code == close::IDLE_TIMEOUT.code));
+        assert!(
+            matches!(inbox.next().await, Outgoing::Fail(frame) if u16::from(frame.code) == close::IDLE_TIMEOUT.code)
+        );
         let closed = start.elapsed();
         assert!(
             (Duration::from_secs(90)..=Duration::from_secs(92)).contains(&closed),
@@ -218,7 +220,9 @@ mod tests {
         let (out, mut inbox) = outbox(4);
         let _registered = registry.register(out, &shutdown);
         let start = Instant::now();
-        assert!(matches!(inbox.next().await, Outgoing::Fail(frame) if frame.code == close::IDLE_TIMEOUT.code));
+        assert!(
+            matches!(inbox.next().await, Outgoing::Fail(frame) if u16::from(frame.code) == close::IDLE_TIMEOUT.code)
+        );
         let closed = start.elapsed();
         // Ticks of 0.5 s; silence counts from the first tick after the connection came.
         assert_eq!(closed, Duration::from_millis(2500));
@@ -230,7 +234,7 @@ mod tests {
         let shutdown = CancellationToken::new();
         let (out, mut inbox) = outbox(4);
         let _registered = registry.register(out.clone(), &shutdown);
-        out.push(axum::extract::ws::Message::Text("queued".into())).unwrap();
+        out.push(tungstenite::Message::Text("queued".into())).unwrap();
         // What `Sessions::close_all` does at shutdown.
         shutdown.cancel();
         registry.close_all();
@@ -238,11 +242,11 @@ mod tests {
             matches!(inbox.next().await, Outgoing::Message(..)),
             "what was queued first"
         );
-        assert!(matches!(inbox.next().await, Outgoing::Close(frame) if frame.code == 1001));
+        assert!(matches!(inbox.next().await, Outgoing::Close(frame) if u16::from(frame.code) == 1001));
 
         let (late, mut late_inbox) = outbox(4);
         let _late = registry.register(late, &shutdown);
-        assert!(matches!(late_inbox.next().await, Outgoing::Close(frame) if frame.code == 1001));
+        assert!(matches!(late_inbox.next().await, Outgoing::Close(frame) if u16::from(frame.code) == 1001));
     }
 
     #[tokio::test(start_paused = true)]

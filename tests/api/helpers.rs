@@ -362,6 +362,13 @@ pub async fn raw_websocket_at(addr: SocketAddr, path: &str) -> TcpStream {
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).await.unwrap();
+    read_switching_protocols(&mut stream).await;
+    stream
+}
+
+/// Reads the server's answer to a handshake written by hand, byte by byte so that nothing
+/// after it is consumed, and asserts it is `101 Switching Protocols`.
+pub async fn read_switching_protocols(stream: &mut TcpStream) {
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
         let mut byte = [0u8; 1];
@@ -369,7 +376,6 @@ pub async fn raw_websocket_at(addr: SocketAddr, path: &str) -> TcpStream {
         head.push(byte[0]);
     }
     assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
-    stream
 }
 
 /// Opens a WebSocket the server must refuse before the upgrade; returns the HTTP status

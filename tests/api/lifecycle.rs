@@ -176,6 +176,59 @@ async fn echo_returns_text_and_binary_unchanged() {
     assert_eq!(next_text(&mut echo).await, "");
 }
 
+/// A masked client text frame, as a client library writes it.
+fn masked_text(text: &str) -> Vec<u8> {
+    let mask = [0x37, 0xfa, 0x21, 0x3d];
+    assert!(text.len() < 126);
+    let mut frame = vec![0x81, 0x80 | text.len() as u8];
+    frame.extend_from_slice(&mask);
+    frame.extend(text.bytes().enumerate().map(|(i, byte)| byte ^ mask[i % 4]));
+    frame
+}
+
+/// Reads one unmasked server text frame of fewer than 126 bytes; fails if none comes
+/// within 5 seconds.
+async fn read_text_frame(stream: &mut TcpStream) -> String {
+    let read = async {
+        let mut header = [0u8; 2];
+        stream.read_exact(&mut header).await.unwrap();
+        assert_eq!(header[0], 0x81, "a final text frame");
+        let mut payload = vec![0u8; usize::from(header[1])];
+        stream.read_exact(&mut payload).await.unwrap();
+        String::from_utf8(payload).unwrap()
+    };
+    tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .expect("the echo comes back")
+}
+
+#[tokio::test]
+async fn frames_sent_with_the_handshake_and_together_are_all_answered() {
+    let app = spawn_default(Backend::Sqlite).await;
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    // The handshake and two frames in one write: the server's HTTP layer reads past the
+    // handshake, and the socket must still see both frames, the second without any more
+    // bytes arriving.
+    let mut bytes = format!(
+        "GET /echo HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        app.addr
+    )
+    .into_bytes();
+    bytes.extend(masked_text("first"));
+    bytes.extend(masked_text("second"));
+    stream.write_all(&bytes).await.unwrap();
+    read_switching_protocols(&mut stream).await;
+    assert_eq!(read_text_frame(&mut stream).await, "first");
+    assert_eq!(read_text_frame(&mut stream).await, "second");
+    // Two more in one write, once the socket has found nothing left to read.
+    let mut pair = masked_text("third");
+    pair.extend(masked_text("fourth"));
+    stream.write_all(&pair).await.unwrap();
+    assert_eq!(read_text_frame(&mut stream).await, "third");
+    assert_eq!(read_text_frame(&mut stream).await, "fourth");
+}
+
 #[tokio::test]
 async fn echo_has_the_same_keepalive() {
     let app = spawn(Setup::new(Backend::Sqlite).limits(quick_keepalive())).await;

@@ -10,11 +10,12 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
+use futures_util::SinkExt;
 use pairlink::db::Backend;
 use pairlink::protocol::ErrorCode;
 use pairlink::protocol::Version;
-use pairlink::session::Upgrade;
 use pairlink::session::refusal::{self, Refusal};
+use pairlink::session::{Socket, Upgrade};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -40,9 +41,10 @@ async fn small_server() -> SocketAddr {
         refusal.respond(version, upgrade)
     }
     async fn accepting(version: Version, upgrade: Upgrade) -> Response {
-        refusal::select(version, upgrade.unwrap()).on_upgrade(move |mut socket| async move {
+        let config = tungstenite::protocol::WebSocketConfig::default();
+        refusal::select(version, upgrade.unwrap()).on_upgrade(config, move |mut socket: Socket| async move {
             let text = format!("{version:?}");
-            let _ = socket.send(axum::extract::ws::Message::Text(text.into())).await;
+            let _ = socket.send(tungstenite::Message::Text(text.into())).await;
         })
     }
     let router = Router::new()

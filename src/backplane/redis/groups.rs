@@ -7,8 +7,8 @@
 //! takes it out (the member's node, or the janitor after that node died) tells the others
 //! the same thing.
 
-use axum::extract::ws::Message;
 use serde::{Deserialize, Serialize};
+use tungstenite::Message;
 
 use super::keys::kind_and_body;
 use super::{RedisBackplane, scripts, unavailable};

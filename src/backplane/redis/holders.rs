@@ -10,10 +10,9 @@
 //! stale entry costs one extra round trip, never a lost message. Entries of a node the
 //! heartbeat finds dead, or that did not answer, are dropped as well.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::address::Peer;
+use crate::address::{Peer, PeerMap};
 
 /// Most addresses remembered. Beyond it the cache starts again empty: an entry is only
 /// a saved lookup, and a node talks to far fewer addresses elsewhere than this.
@@ -22,10 +21,10 @@ const CAPACITY: usize = 100_000;
 /// Address → the node (its id) last found holding it. The ids are shared, so that a
 /// delivery's lookup copies a pointer rather than a string.
 #[derive(Default)]
-pub struct Holders(Mutex<HashMap<Peer, Arc<str>>>);
+pub struct Holders(Mutex<PeerMap<Arc<str>>>);
 
 impl Holders {
-    fn lock(&self) -> MutexGuard<'_, HashMap<Peer, Arc<str>>> {
+    fn lock(&self) -> MutexGuard<'_, PeerMap<Arc<str>>> {
         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 

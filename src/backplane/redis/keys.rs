@@ -5,8 +5,8 @@
 //! that the Lua scripts can build: `{kind}|{event}|{seq}|{except}\n{payload}`.
 
 use axum::body::Bytes;
-use axum::extract::ws::{Message, Utf8Bytes};
 use serde::{Deserialize, Serialize};
+use tungstenite::{Message, Utf8Bytes};
 
 use crate::address::{Group, Peer};
 use crate::backplane::{Envelope, Outcome, Routed};

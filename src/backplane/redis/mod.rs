@@ -41,9 +41,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use axum::extract::ws::Message;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
 use tokio::sync::{Notify, oneshot};
+use tungstenite::Message;
 
 use super::codes::IssuedCode;
 use super::guesses::{Attempt, GuessLimit};
