@@ -67,9 +67,10 @@ pub enum Outcome {
     NotHeld,
 }
 
-/// A delivery routed to the node that holds its address.
+/// A delivery routed to the node that holds its address. Externally tagged on the wire,
+/// like the node message that carries it (see `redis::keys::NodeMessage`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "to", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Routed {
     /// For the connection holding a pairing address.
     Peer { peer: Peer, parcel: Parcel, wait: Wait },

@@ -12,9 +12,10 @@ use tungstenite::{Message, Utf8Bytes};
 use super::pairing::Draw;
 use super::{Frame, Role, Version};
 
-/// A message for one side of a pair.
+/// A message for one side of a pair. Between nodes it is externally tagged
+/// (`{"draw":{…}}`), which serde reads without buffering it first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Parcel {
     /// A draw for the display, for the difficulty its controller asked for.
     Draw {

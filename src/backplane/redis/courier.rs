@@ -27,7 +27,7 @@ pub struct Letter {
 
 /// The couriers, by node channel.
 #[derive(Default)]
-pub struct Couriers(std::sync::Mutex<HashMap<String, mpsc::Sender<Letter>>>);
+pub struct Couriers(std::sync::Mutex<HashMap<String, mpsc::Sender<Letter>, ahash::RandomState>>);
 
 impl Couriers {
     /// Stops the courier of a channel whose node is gone.

@@ -104,9 +104,16 @@ impl Keys {
     }
 }
 
-/// A message on a node's channel.
+/// A message on a node's channel: `{"route":{…}}`, `{"outcome":{…}}`, `{"replaced":{…}}`.
+///
+/// Externally tagged, as are the [`Routed`] and [`Parcel`] inside it: serde reads an
+/// internally tagged enum (`{"k":"route",…}`) by buffering the whole object before it
+/// looks at the tag, and with three nested that cost a cross-node draw about 6,000
+/// instructions on the receiving node (docs/benchmarks.md).
+///
+/// [`Parcel`]: crate::protocol::parcel::Parcel
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "k", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum NodeMessage {
     /// Deliver `routed` to a connection of this node, answer on `reply_to`'s channel.
     Route {
@@ -128,7 +135,7 @@ pub enum NodeMessage {
 /// [`NodeMessage::Route`] as this node writes it, borrowing its delivery (which a
 /// sender may have to route again, to another node).
 #[derive(Debug, Serialize)]
-#[serde(tag = "k", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Outgoing<'a> {
     Route {
         req: u64,

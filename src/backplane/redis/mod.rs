@@ -42,7 +42,7 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::Notify;
 use tungstenite::Message;
 
 use super::codes::IssuedCode;
@@ -98,7 +98,7 @@ struct Shared {
     /// Told when the subscription connection is first up.
     first_subscription: Notify,
     /// Requests to other nodes waiting for their outcome.
-    pending: Mutex<HashMap<u64, oneshot::Sender<Outcome>>>,
+    pending: Mutex<routing::Pending>,
     next_request: AtomicU64,
     /// The node last found holding each address this node delivered to elsewhere.
     holders: holders::Holders,

@@ -19,6 +19,10 @@ use crate::address::Peer;
 use crate::backplane::{Outcome, Routed, Unavailable, Wait};
 use crate::protocol::parcel::Parcel;
 
+/// The routed deliveries awaiting their outcome, by request id. aHash: every cross-node
+/// delivery inserts and removes one, and SipHash cost more than the rest of the map.
+pub(super) type Pending = HashMap<u64, oneshot::Sender<Outcome>, ahash::RandomState>;
+
 /// Delivers `parcel` to `peer` through the other node holding it; offline if none does.
 pub async fn route_to_peer(
     backplane: &RedisBackplane,
@@ -61,7 +65,7 @@ pub async fn route_to_peer(
 }
 
 impl RedisBackplane {
-    pub(super) fn pending(&self) -> MutexGuard<'_, HashMap<u64, oneshot::Sender<Outcome>>> {
+    pub(super) fn pending(&self) -> MutexGuard<'_, Pending> {
         self.0.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
