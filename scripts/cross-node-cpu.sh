@@ -5,6 +5,12 @@
 #
 #   scripts/cross-node-cpu.sh [BIN]       # BIN: target/release/pairlink by default
 #   PAIRS=50 DURATION=10s RUNS=3 scripts/cross-node-cpu.sh
+#   WORKERS=1 scripts/cross-node-cpu.sh   # one tokio worker thread per process
+#
+# WORKERS sets TOKIO_WORKER_THREADS for every pairlink process started here (both nodes,
+# the lone node and the bench); unset, each takes one worker per core. On a machine
+# whose cores the two nodes, Redis and the bench share, one worker each is the share of
+# a core every busy process gets anyway, and spares them the threads' switching.
 #
 # CPU is utime+stime from /proc/PID/stat of both nodes and the redis-server (one node
 # alone: that node), over the whole bench run (no warm-up: the bench's round trips are
@@ -16,6 +22,7 @@ BIN=${1:-target/release/pairlink}
 PAIRS=${PAIRS:-50}
 DURATION=${DURATION:-10s}
 RUNS=${RUNS:-1}
+if [ -n "${WORKERS:-}" ]; then export TOKIO_WORKER_THREADS=$WORKERS; fi
 WORK=$(mktemp -d)
 PIDS=()
 
@@ -112,7 +119,7 @@ start_node "$A" a.db "${REDIS[@]}"
 NODE_A=$LAST_PID
 start_node "$B" b.db "${REDIS[@]}"
 NODE_B=$LAST_PID
-echo "binary: $BIN ($("$BIN" --version 2>/dev/null || true)); $PAIRS pairs closed loop, $DURATION"
+echo "binary: $BIN ($("$BIN" --version 2>/dev/null || true)); $PAIRS pairs closed loop, $DURATION; tokio workers per process: ${TOKIO_WORKER_THREADS:-one per core}"
 for run in $(seq 1 "$RUNS"); do
     measure "across nodes, run $run" "ws://$A" "ws://$B" "$NODE_A" "$NODE_B" "$REDIS_PID"
 done

@@ -100,6 +100,28 @@ fn bad_flags_and_values_are_usage_errors() {
 }
 
 #[test]
+fn a_worker_thread_count_that_is_not_a_positive_number_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["0", "two", "-1", ""] {
+        let out = command(dir.path(), &["serve", "--bind", "127.0.0.1:0"])
+            .env("TOKIO_WORKER_THREADS", bad)
+            .output()
+            .unwrap();
+        assert_one_clear_sentence(
+            &out,
+            2,
+            "TOKIO_WORKER_THREADS must be a whole number of threads above 0",
+        );
+    }
+    // A good value starts the command (`--version` exits at once).
+    let out = command(dir.path(), &["--version"])
+        .env("TOKIO_WORKER_THREADS", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
 fn an_unreachable_database_is_one_sentence_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let out = pairlink(
