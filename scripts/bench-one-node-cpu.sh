@@ -26,7 +26,6 @@ RESULTS=${RESULTS:-target/bench-one-node-cpu}
 PAIRLINK=${PAIRLINK:-}
 
 say() { echo "bench-one-node-cpu: $*" >&2; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 server_pid=""
 cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
@@ -34,12 +33,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if ! command -v go >/dev/null 2>&1 || [ ! -d /usr/share/gocode/src/github.com/gorilla/websocket ]; then
-  say "installing Go and gorilla/websocket from Debian"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go \
-    golang-github-gorilla-websocket-dev golang-github-gorilla-mux-dev golang-github-lib-pq-dev >/dev/null
-fi
+# Go, and the libraries the relay and the generator import, from Debian.
+gocode=/usr/share/gocode/src/github.com
+scripts/install-missing.sh go:golang-go "$gocode/gorilla/websocket:golang-github-gorilla-websocket-dev" \
+  "$gocode/gorilla/mux:golang-github-gorilla-mux-dev" "$gocode/lib/pq:golang-github-lib-pq-dev"
 [ -f "$SEED_GO/main.go" ] || { say "no seed anchor at $SEED_GO (set SEED_GO)"; exit 1; }
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS/relay"

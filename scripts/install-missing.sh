@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages of the tools that are missing, so that the test scripts
 # also run on a fresh machine. Each argument is TOOL:PACKAGE, TOOL being a command name
-# or the path of an executable, e.g. `scripts/install-missing.sh node:nodejs npm:npm`.
+# or the path of an executable (or of a directory the package installs, such as a Go
+# library's source), e.g. `scripts/install-missing.sh node:nodejs npm:npm`.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -71,6 +71,15 @@ const READ_BUFFER_BYTES: usize = 128;
 /// Bytes gathered before a write reaches the socket, unless flushed earlier.
 const WRITE_BUFFER_BYTES: usize = 4096;
 
+/// Socket settings with [`READ_BUFFER_BYTES`] and [`WRITE_BUFFER_BYTES`], for every
+/// socket pairlink opens, refused ones included (tungstenite's defaults allocate 128 KiB
+/// to read into, and refusals come in bursts when the server is full).
+fn small_buffers() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
+}
+
 /// Every WebSocket connection of the server: the limits they share, the slots that cap
 /// their number, the registry that keeps them alive and closes them at shutdown, and
 /// the tracker shutdown waits on (axum's graceful shutdown does not wait for upgraded
@@ -234,9 +243,7 @@ impl Admission {
         handler: H,
     ) -> Response {
         let limits = self.sessions.0.limits;
-        let config = WebSocketConfig::default()
-            .read_buffer_size(READ_BUFFER_BYTES)
-            .write_buffer_size(WRITE_BUFFER_BYTES)
+        let config = small_buffers()
             .max_write_buffer_size(WRITE_BUFFER_BYTES + 2 * limits.max_message_bytes)
             .max_message_size(Some(limits.max_message_bytes))
             .max_frame_size(Some(limits.max_message_bytes));

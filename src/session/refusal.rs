@@ -13,10 +13,10 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use futures_util::SinkExt;
-use tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tungstenite::protocol::CloseFrame;
 use tungstenite::{Message, Utf8Bytes};
 
-use super::{Socket, Upgrade, WebSocketUpgrade, refuse};
+use super::{Socket, Upgrade, WebSocketUpgrade, refuse, small_buffers};
 use crate::backplane::Unavailable;
 use crate::metrics::METRICS;
 use crate::protocol::v2::{ErrorEvent, SUBPROTOCOL};
@@ -127,9 +127,7 @@ impl Refusal {
         let mut error = ErrorEvent::new(self.code, self.message);
         error.retry_after = self.retry_after;
         let text = Message::Text(serde_json::to_string(&error).expect("an error event serialises").into());
-        select(Version::V2, upgrade).on_upgrade(WebSocketConfig::default(), move |socket| {
-            refuse_in_band(socket, text, close)
-        })
+        select(Version::V2, upgrade).on_upgrade(small_buffers(), move |socket| refuse_in_band(socket, text, close))
     }
 }
 

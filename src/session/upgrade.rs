@@ -109,7 +109,7 @@ fn header_eq(headers: &HeaderMap, name: HeaderName, value: &'static str) -> bool
         .is_some_and(|header| header.as_bytes().eq_ignore_ascii_case(value.as_bytes()))
 }
 
-/// Whether the header's value holds `value` (lowercase) in any case, as a substring:
+/// Whether the header's value holds `value`, in any case, as a substring:
 /// `Connection: keep-alive, Upgrade` is an upgrade.
 fn header_contains(headers: &HeaderMap, name: HeaderName, value: &'static str) -> bool {
     headers.get(&name).is_some_and(|header| {
